@@ -1,0 +1,206 @@
+//! Configuration: every setting comes from the environment or the matching flag; a missing or
+//! malformed one stops start-up with one line that names it.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "ticketing", version, about = "A ticket-resale marketplace", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Everything on one machine with embedded defaults: a Temporal dev server (unless
+    /// TEMPORAL_ADDRESS is set), SQLite under .data/, migrations, the HTTP server.
+    Dev(DevArgs),
+    /// The HTTP server only (run `ticketing migrate` first).
+    Serve(ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print the OpenAPI document (JSON) and exit.
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL (`postgres://user:pass@host:5432/db`) or SQLite (`sqlite://path.db?mode=rwc`).
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HttpArgs {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "HTTP_ADDR", value_name = "HTTP_ADDR", default_value = "127.0.0.1:3000")]
+    pub http_addr: SocketAddr,
+
+    /// Lifetime of a session token, in seconds.
+    #[arg(long, env = "JWT_TTL_SECONDS", value_name = "JWT_TTL_SECONDS", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+    pub jwt_ttl_seconds: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "BODY_LIMIT_BYTES", value_name = "BODY_LIMIT_BYTES", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
+    pub body_limit_bytes: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct TemporalArgs {
+    /// Temporal frontend (`host:port`). `dev` starts its own dev server when this is not set.
+    #[arg(long, env = "TEMPORAL_ADDRESS", value_name = "TEMPORAL_ADDRESS")]
+    pub temporal_address: Option<String>,
+
+    /// Temporal namespace.
+    #[arg(long, env = "TEMPORAL_NAMESPACE", value_name = "TEMPORAL_NAMESPACE", default_value = "default")]
+    pub temporal_namespace: String,
+
+    /// Task queue of the order workflows.
+    #[arg(long, env = "TEMPORAL_TASK_QUEUE", value_name = "TEMPORAL_TASK_QUEUE", default_value = "ticketing")]
+    pub temporal_task_queue: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub temporal: TemporalArgs,
+
+    /// Key that signs session tokens (HS256), at least 32 characters. Required.
+    #[arg(long, env = "JWT_KEY", value_name = "JWT_KEY", hide_env_values = true)]
+    pub jwt_key: Option<String>,
+
+    /// Mark the session cookie `Secure` (set it behind HTTPS).
+    #[arg(long, env = "COOKIE_SECURE", value_name = "COOKIE_SECURE", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub cookie_secure: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub temporal: TemporalArgs,
+
+    /// Key that signs session tokens; `dev` creates one in the data folder when unset.
+    #[arg(long, env = "JWT_KEY", value_name = "JWT_KEY", hide_env_values = true)]
+    pub jwt_key: Option<String>,
+
+    /// Mark the session cookie `Secure`; off in `dev`, which serves plain HTTP.
+    #[arg(long, env = "COOKIE_SECURE", value_name = "COOKIE_SECURE", default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub cookie_secure: bool,
+
+    /// Folder for the SQLite database, the JWT key and the Temporal dev server's data.
+    #[arg(long, env = "DATA_DIR", value_name = "DATA_DIR", default_value = ".data")]
+    pub data_dir: PathBuf,
+
+    /// The `temporal` CLI to start the dev server with (found on PATH when unset).
+    #[arg(long, env = "TEMPORAL_CLI", value_name = "TEMPORAL_CLI")]
+    pub temporal_cli: Option<PathBuf>,
+
+    /// Port of the Temporal dev server's frontend.
+    #[arg(long, env = "TEMPORAL_DEV_PORT", value_name = "TEMPORAL_DEV_PORT", default_value_t = 7233)]
+    pub temporal_dev_port: u16,
+
+    /// Port of the Temporal Web UI.
+    #[arg(long, env = "TEMPORAL_UI_PORT", value_name = "TEMPORAL_UI_PORT", default_value_t = 8233)]
+    pub temporal_ui_port: u16,
+}
+
+/// A setting that stops start-up; its message is the one line the operator sees.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// The key that signs session tokens.
+#[derive(Clone)]
+pub struct JwtKey(String);
+
+impl JwtKey {
+    pub const MIN_CHARS: usize = 32;
+
+    pub fn new(key: &str) -> Result<Self, ConfigError> {
+        if key.chars().count() < Self::MIN_CHARS {
+            return Err(ConfigError(format!(
+                "JWT_KEY must be at least {} characters long",
+                Self::MIN_CHARS
+            )));
+        }
+        Ok(JwtKey(key.to_owned()))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtKey(<redacted>)")
+    }
+}
+
+/// What the HTTP application needs, whichever command starts it.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub database_url: String,
+    pub http_addr: SocketAddr,
+    pub jwt_key: JwtKey,
+    pub jwt_ttl_seconds: u64,
+    pub cookie_secure: bool,
+    pub body_limit_bytes: u64,
+}
+
+impl DatabaseArgs {
+    /// The database URL, checked for a scheme we support.
+    pub fn require(&self) -> Result<String, ConfigError> {
+        let url = self.database_url.as_deref().ok_or_else(|| {
+            ConfigError(
+                "DATABASE_URL is required (e.g. postgres://user@127.0.0.1:5432/ticketing)".into(),
+            )
+        })?;
+        check_database_url(url)?;
+        Ok(url.to_owned())
+    }
+}
+
+pub fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    if ["postgres://", "postgresql://", "sqlite:"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+    {
+        Ok(())
+    } else {
+        Err(ConfigError(
+            "DATABASE_URL must start with postgres://, postgresql:// or sqlite:".into(),
+        ))
+    }
+}
+
+impl ServeArgs {
+    pub fn app_config(&self) -> Result<AppConfig, ConfigError> {
+        let jwt_key = self
+            .jwt_key
+            .as_deref()
+            .ok_or_else(|| ConfigError("JWT_KEY is required (at least 32 characters)".into()))?;
+        Ok(AppConfig {
+            database_url: self.database.require()?,
+            http_addr: self.http.http_addr,
+            jwt_key: JwtKey::new(jwt_key)?,
+            jwt_ttl_seconds: self.http.jwt_ttl_seconds,
+            cookie_secure: self.cookie_secure,
+            body_limit_bytes: self.http.body_limit_bytes,
+        })
+    }
+}

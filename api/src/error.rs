@@ -1,0 +1,253 @@
+//! One error type for the whole API, and the middleware that renders every failure (ours and the
+//! framework's) as the contract's body: `{"errors":[{"message":"...","field":"..."}]}`.
+
+use poem::{
+    Endpoint, IntoResponse, Request, Response,
+    error::{MethodNotAllowedError, NotFoundError, ReadBodyError, ResponseError},
+    http::{StatusCode, header},
+};
+use poem_openapi::{
+    ApiResponse, Object,
+    error::{AuthorizationError, ContentTypeError, ParseParamError, ParseRequestPayloadError},
+    registry::{MetaMediaType, MetaResponse, MetaResponses, Registry},
+    types::Type,
+};
+
+/// One failed rule or refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Object, serde::Serialize)]
+pub struct ErrorEntry {
+    pub message: String,
+    /// The request field that broke the rule; only on validation errors.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Object, serde::Serialize)]
+#[oai(rename = "Errors")]
+pub struct ErrorBody {
+    pub errors: Vec<ErrorEntry>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// One entry per failed rule, in the order the fields are declared.
+    #[error("validation failed")]
+    Validation(Vec<ErrorEntry>),
+    /// A business rule refused the request.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Not authorized")]
+    NotAuthorized,
+    #[error("Not Found")]
+    NotFound,
+    /// The record changed between our read and our write.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database (or Temporal) cannot be reached.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// Anything unexpected; the details go to the log only.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+/// A validation failure of one field, as an entry.
+pub fn invalid(field: &str, message: impl Into<String>) -> ErrorEntry {
+    ErrorEntry {
+        message: message.into(),
+        field: Some(field.to_owned()),
+    }
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::BadRequest(message.into())
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        use sea_orm::DbErr;
+        match error {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => ApiError::Unavailable(error.to_string()),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<sea_orm::TransactionError<E>> for ApiError
+where
+    ApiError: From<E>,
+{
+    fn from(error: sea_orm::TransactionError<E>) -> Self {
+        match error {
+            sea_orm::TransactionError::Connection(e) => e.into(),
+            sea_orm::TransactionError::Transaction(e) => e.into(),
+        }
+    }
+}
+
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER_SECONDS: &str = "5";
+
+fn body(status: StatusCode, errors: Vec<ErrorEntry>) -> Response {
+    let json = serde_json::to_vec(&ErrorBody { errors }).expect("an error body serializes");
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(json)
+}
+
+fn message(status: StatusCode, message: impl Into<String>) -> Response {
+    body(
+        status,
+        vec![ErrorEntry {
+            message: message.into(),
+            field: None,
+        }],
+    )
+}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotAuthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn as_response(&self) -> Response {
+        let status = self.status();
+        match self {
+            ApiError::Validation(entries) => body(status, entries.clone()),
+            ApiError::BadRequest(text) | ApiError::Conflict(text) => message(status, text.clone()),
+            ApiError::NotAuthorized => message(status, "Not authorized"),
+            ApiError::NotFound => message(status, "Not Found"),
+            ApiError::Unavailable(_) => {
+                let mut response = message(status, "Service temporarily unavailable");
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, RETRY_AFTER_SECONDS.parse().unwrap());
+                response
+            }
+            ApiError::Internal(_) => message(status, "Something went wrong"),
+        }
+    }
+}
+
+/// The error responses every operation documents.
+const DOCUMENTED: &[(u16, &str)] = &[
+    (
+        400,
+        "Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON",
+    ),
+    (401, "Not signed in, or not the owner"),
+    (404, "No such resource (or a malformed id)"),
+    (409, "The record changed between read and write; reload and retry"),
+    (413, "The request body is larger than the limit"),
+    (415, "The body is not `application/json`"),
+    (500, "Something unexpected went wrong; details are only in the server's log"),
+    (503, "The database or Temporal cannot be reached; retry after `Retry-After` seconds"),
+];
+
+impl ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: DOCUMENTED
+                .iter()
+                .map(|&(status, description)| MetaResponse {
+                    description,
+                    status: Some(status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: "application/json; charset=utf-8",
+                        schema: ErrorBody::schema_ref(),
+                    }],
+                    headers: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorBody::register(registry);
+    }
+}
+
+/// Renders every error that reaches the top as the contract's body, logs the unexpected ones,
+/// and turns a panic into a 500 with the same body.
+pub async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let outcome = std::panic::AssertUnwindSafe(next.call(req));
+    let result = futures_util::FutureExt::catch_unwind(outcome).await;
+    Ok(match result {
+        Ok(Ok(response)) => response.into_response(),
+        Ok(Err(error)) => render(error, &method, &path),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(%method, %path, panic = %what, "handler panicked");
+            message(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong")
+        }
+    })
+}
+
+fn render(error: poem::Error, method: &poem::http::Method, path: &str) -> Response {
+    if let Some(api) = error.downcast_ref::<ApiError>() {
+        match api {
+            ApiError::Internal(e) => tracing::error!(%method, %path, error = %format!("{e:#}"), "request failed"),
+            ApiError::Unavailable(e) => tracing::warn!(%method, %path, error = %e, "dependency unavailable"),
+            _ => {}
+        }
+        return api.as_response();
+    }
+    if error.is::<NotFoundError>() {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    }
+    if error.is::<MethodNotAllowedError>() {
+        return message(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    }
+    if error.is::<AuthorizationError>() {
+        return message(StatusCode::UNAUTHORIZED, "Not authorized");
+    }
+    if error.is::<ContentTypeError>() {
+        return message(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content type must be application/json",
+        );
+    }
+    if let Some(ReadBodyError::PayloadTooLarge) = error.downcast_ref::<ReadBodyError>() {
+        return message(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large");
+    }
+    if let Some(e) = error.downcast_ref::<ParseRequestPayloadError>() {
+        return message(StatusCode::BAD_REQUEST, format!("Invalid JSON body: {}", e.reason));
+    }
+    if let Some(e) = error.downcast_ref::<ParseParamError>() {
+        return body(
+            StatusCode::BAD_REQUEST,
+            vec![invalid(&e.name, format!("Invalid value for {}: {}", e.name, e.reason))],
+        );
+    }
+    let status = error.status();
+    if status.is_server_error() {
+        tracing::error!(%method, %path, error = %error, "request failed");
+        return message(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong");
+    }
+    let text = status.canonical_reason().unwrap_or("Bad Request");
+    message(status, text)
+}

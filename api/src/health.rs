@@ -1,0 +1,41 @@
+//! `/healthz` (the process is up) and `/readyz` (its dependencies answer).
+
+use poem::web::Data;
+use poem_openapi::{Object, OpenApi, payload::Json};
+use sea_orm::DatabaseConnection;
+
+use crate::{database, error::ApiError, openapi::Tag};
+
+#[derive(Debug, Object)]
+pub struct Status {
+    /// `ok` or `ready`.
+    status: String,
+}
+
+pub struct HealthApi;
+
+#[OpenApi(tag = "Tag::Operations")]
+impl HealthApi {
+    /// Liveness
+    ///
+    /// 200 while the process serves requests.
+    #[oai(path = "/healthz", method = "get")]
+    async fn healthz(&self) -> Json<Status> {
+        Json(Status {
+            status: "ok".into(),
+        })
+    }
+
+    /// Readiness
+    ///
+    /// 200 when the database answers; 503 (with `Retry-After`) when it does not.
+    #[oai(path = "/readyz", method = "get")]
+    async fn readyz(&self, db: Data<&DatabaseConnection>) -> Result<Json<Status>, ApiError> {
+        database::ping(&db)
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
+        Ok(Json(Status {
+            status: "ready".into(),
+        }))
+    }
+}

@@ -1,0 +1,15 @@
+//! The HTTP API of ticketing (poem + poem-openapi) and the pieces of the `ticketing` binary.
+
+pub mod auth;
+pub mod config;
+pub mod database;
+pub mod dev;
+pub mod error;
+pub mod health;
+pub mod input;
+pub mod json;
+pub mod openapi;
+pub mod startup;
+pub mod telemetry;
+pub mod tickets;
+pub mod users;

@@ -1,0 +1,68 @@
+//! The `ticketing` binary: `dev`, `serve`, `migrate`, `openapi`.
+
+use std::process::ExitCode;
+
+use api::{
+    config::{Cli, Command, ConfigError},
+    database, dev, openapi,
+    startup::{Application, shutdown_signal},
+    telemetry,
+};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One line that names the setting, e.g. "error: invalid value 'x' for '--http-addr <HTTP_ADDR>': …".
+            let text = e.render().to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: invalid arguments"));
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init();
+    match run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(config) = e.downcast_ref::<ConfigError>() {
+                eprintln!("error: {config}");
+                ExitCode::from(2)
+            } else {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Dev(args) => dev::run(args).await,
+        Command::Serve(args) => {
+            let config = args.app_config()?;
+            let app = Application::build(config.clone()).await?;
+            tracing::info!(addr = %config.http_addr, port = app.port(), "serving HTTP");
+            app.run_until_stopped(shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Migrate(args) => {
+            let url = args.require()?;
+            let db = database::connect(&url)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+            database::migrate(&db).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", openapi::document());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Logs: `tracing` to stderr, filtered by `RUST_LOG` (default `info`), one line per request.
+
+use std::time::Instant;
+
+use poem::{Endpoint, IntoResponse, Request, Response};
+use tracing_subscriber::EnvFilter;
+
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,poem=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}
+
+/// One line per request: method, path, status, latency.
+pub async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = next.call(req).await?.into_response();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        latency_ms = format_args!("{latency_ms:.1}"),
+        "request"
+    );
+    Ok(response)
+}

@@ -1,0 +1,170 @@
+//! `/api/tickets`: list, show, create and edit tickets.
+
+pub mod store;
+
+use entities::{Money, TicketTitle, ticket};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::{
+    auth::SignedIn,
+    error::ApiError,
+    input::{DecimalText, Input, Page, both},
+    json::Price,
+    openapi::Tag,
+};
+
+/// A ticket's title and price, for create and edit.
+#[derive(Debug, Object)]
+pub struct TicketInput {
+    /// Not blank, at most 200 characters; stored trimmed.
+    title: Input<String>,
+    /// Greater than 0, at most 2 decimals, at most 1,000,000.
+    price: Input<DecimalText>,
+}
+
+impl TicketInput {
+    fn parse(self) -> Result<(TicketTitle, Money), ApiError> {
+        both(
+            (
+                "title",
+                self.title.parse(|s| TicketTitle::parse(&s), TicketTitle::REQUIRED),
+            ),
+            (
+                "price",
+                self.price
+                    .parse(|d| Money::parse_price(&d.0), Money::NOT_POSITIVE),
+            ),
+        )
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct TicketJson {
+    id: Uuid,
+    title: String,
+    price: Price,
+    /// The seller.
+    user_id: Uuid,
+    /// Grows by one on every change.
+    version: i32,
+    /// The order holding the ticket; absent while it is free.
+    #[oai(skip_serializing_if_is_none)]
+    order_id: Option<Uuid>,
+}
+
+impl From<ticket::Model> for TicketJson {
+    fn from(t: ticket::Model) -> Self {
+        TicketJson {
+            id: t.id,
+            title: t.title,
+            price: Price(Money::from_cents(t.price_cents)),
+            user_id: t.user_id,
+            version: t.version,
+            order_id: t.order_id,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum Created {
+    /// The new ticket, version 0.
+    #[oai(status = 201)]
+    Created(Json<TicketJson>),
+}
+
+/// A ticket by a path id; a malformed id is as unknown as a missing ticket.
+async fn find(db: &DatabaseConnection, id: Input<Uuid>) -> Result<ticket::Model, ApiError> {
+    let Input::Given(id) = id else {
+        return Err(ApiError::NotFound);
+    };
+    store::find(db, id).await?.ok_or(ApiError::NotFound)
+}
+
+pub struct TicketsApi;
+
+#[OpenApi(tag = "Tag::Tickets")]
+impl TicketsApi {
+    /// List tickets for sale
+    ///
+    /// Tickets no order holds, oldest first.
+    #[oai(path = "/api/tickets", method = "get")]
+    async fn list(
+        &self,
+        db: Data<&DatabaseConnection>,
+        /// How many tickets at most (1 to 500; 100 when absent).
+        limit: Query<Option<Input<i64>>>,
+        /// How many to skip (0 when absent).
+        offset: Query<Option<Input<i64>>>,
+    ) -> Result<Json<Vec<TicketJson>>, ApiError> {
+        let page = Page::parse(limit.0, offset.0)?;
+        let tickets = store::list_unreserved(&db, page).await?;
+        Ok(Json(tickets.into_iter().map(Into::into).collect()))
+    }
+
+    /// Sell a ticket
+    #[oai(path = "/api/tickets", method = "post")]
+    async fn create(
+        &self,
+        auth: SignedIn,
+        db: Data<&DatabaseConnection>,
+        body: Json<TicketInput>,
+    ) -> Result<Created, ApiError> {
+        let (title, price) = body.0.parse()?;
+        let ticket = store::create(&db, auth.claims().id, title, price).await?;
+        Ok(Created::Created(Json(ticket.into())))
+    }
+
+    /// Show a ticket
+    ///
+    /// Reserved or not.
+    #[oai(path = "/api/tickets/:id", method = "get")]
+    async fn show(
+        &self,
+        db: Data<&DatabaseConnection>,
+        id: Path<Input<Uuid>>,
+    ) -> Result<Json<TicketJson>, ApiError> {
+        Ok(Json(find(&db, id.0).await?.into()))
+    }
+
+    /// Edit a ticket
+    ///
+    /// Only its seller, and only while no order holds it. Conditional on the version read: a
+    /// concurrent change makes this one fail with 409 instead of being lost.
+    #[oai(path = "/api/tickets/:id", method = "put")]
+    async fn update(
+        &self,
+        auth: SignedIn,
+        db: Data<&DatabaseConnection>,
+        id: Path<Input<Uuid>>,
+        body: Json<TicketInput>,
+    ) -> Result<Json<TicketJson>, ApiError> {
+        let ticket = find(&db, id.0).await?;
+        if ticket.user_id != auth.claims().id {
+            return Err(ApiError::NotAuthorized);
+        }
+        if ticket.order_id.is_some() {
+            return Err(ApiError::bad_request("Cannot edit a reserved ticket"));
+        }
+        let (title, price) = body.0.parse()?;
+        match store::update(&db, &ticket, title, price).await? {
+            Ok(updated) => Ok(Json(updated.into())),
+            Err(store::UpdateRefused::Stale) => match store::find(&db, ticket.id).await? {
+                Some(now) if now.order_id.is_some() => {
+                    Err(ApiError::bad_request("Cannot edit a reserved ticket"))
+                }
+                Some(_) => Err(ApiError::Conflict(
+                    "Ticket was changed by another request; reload and try again".into(),
+                )),
+                None => Err(ApiError::NotFound),
+            },
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Tickets in the database. Every change is conditional on the version it read and appends its
+//! event to the outbox in the same transaction.
+
+use chrono::Utc;
+use entities::{Money, TicketTitle, event, ticket};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{error::ApiError, input::Page};
+
+/// The event payload of a ticket: the record as it is after the change.
+fn payload(ticket: &ticket::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": ticket.id,
+        "title": ticket.title,
+        "priceCents": ticket.price_cents,
+        "userId": ticket.user_id,
+        "version": ticket.version,
+        "orderId": ticket.order_id,
+    })
+}
+
+async fn append_event(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    ticket: &ticket::Model,
+) -> Result<(), sea_orm::DbErr> {
+    event::Entity::insert(event::new(kind, ticket.id, ticket.version, payload(ticket)))
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    owner: Uuid,
+    title: TicketTitle,
+    price: Money,
+) -> Result<ticket::Model, ApiError> {
+    let now = Utc::now();
+    let ticket = ticket::Model {
+        id: Uuid::new_v4(),
+        title: title.into_string(),
+        price_cents: price.cents(),
+        user_id: owner,
+        version: 0,
+        order_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = db.begin().await?;
+    ticket::Entity::insert(ticket::ActiveModel::from(ticket.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    append_event(&txn, event::kind::TICKET_CREATED, &ticket).await?;
+    txn.commit().await?;
+    Ok(ticket)
+}
+
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<ticket::Model>, ApiError> {
+    Ok(ticket::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Tickets nobody has reserved, oldest first.
+pub async fn list_unreserved(
+    db: &DatabaseConnection,
+    page: Page,
+) -> Result<Vec<ticket::Model>, ApiError> {
+    Ok(ticket::Entity::find()
+        .filter(ticket::Column::OrderId.is_null())
+        .order_by_asc(ticket::Column::CreatedAt)
+        .order_by_asc(ticket::Column::Id)
+        .limit(page.limit)
+        .offset(page.offset)
+        .all(db)
+        .await?)
+}
+
+/// Why a conditional update did not happen.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UpdateRefused {
+    /// Someone changed the ticket after `read` was read.
+    Stale,
+}
+
+/// Sets title and price, if the ticket is still at `read.version` and unreserved.
+pub async fn update(
+    db: &DatabaseConnection,
+    read: &ticket::Model,
+    title: TicketTitle,
+    price: Money,
+) -> Result<Result<ticket::Model, UpdateRefused>, ApiError> {
+    let updated = ticket::Model {
+        title: title.into_string(),
+        price_cents: price.cents(),
+        version: read.version + 1,
+        updated_at: Utc::now(),
+        ..read.clone()
+    };
+    let txn = db.begin().await?;
+    let result = ticket::Entity::update_many()
+        .col_expr(ticket::Column::Title, Expr::value(updated.title.clone()))
+        .col_expr(ticket::Column::PriceCents, Expr::value(updated.price_cents))
+        .col_expr(ticket::Column::Version, Expr::value(updated.version))
+        .col_expr(ticket::Column::UpdatedAt, Expr::value(updated.updated_at))
+        .filter(ticket::Column::Id.eq(read.id))
+        .filter(ticket::Column::Version.eq(read.version))
+        .filter(ticket::Column::OrderId.is_null())
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(Err(UpdateRefused::Stale));
+    }
+    append_event(&txn, event::kind::TICKET_UPDATED, &updated).await?;
+    txn.commit().await?;
+    Ok(Ok(updated))
+}

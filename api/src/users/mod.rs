@@ -1,0 +1,220 @@
+//! `/api/users`: signup, signin, tokens for API clients, signout, the current user.
+
+pub mod store;
+
+use entities::{Email, domain::Invalid, user};
+use poem::{Request, web::Data};
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::{
+    auth::{Sessions, password},
+    error::ApiError,
+    input::{Input, both},
+    json::iso8601,
+    openapi::Tag,
+};
+
+/// Email and password, for signup, signin and token.
+#[derive(Debug, Object)]
+pub struct Credentials {
+    /// A valid email address; compared case-insensitively.
+    email: Input<String>,
+    /// 4 to 128 characters after trimming (signup); not empty (signin, token).
+    password: Input<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct UserJson {
+    id: Uuid,
+    email: String,
+}
+
+impl From<user::Model> for UserJson {
+    fn from(user: user::Model) -> Self {
+        UserJson {
+            id: user.id,
+            email: user.email,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct TokenJson {
+    /// Send it as `Authorization: Bearer <token>`.
+    token: String,
+    /// When the token stops working (ISO-8601 UTC).
+    expires_at: String,
+}
+
+#[derive(Debug, Object)]
+pub struct SessionUser {
+    id: Uuid,
+    email: String,
+    /// When the session was issued (seconds since the epoch).
+    iat: i64,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct CurrentUser {
+    /// `null` when signed out.
+    current_user: Option<SessionUser>,
+}
+
+/// An empty JSON object.
+#[derive(Debug, Object)]
+pub struct Empty {}
+
+#[derive(ApiResponse)]
+pub enum SignedUp {
+    /// Signed up and signed in; the `session` cookie is set.
+    #[oai(status = 201)]
+    Created(Json<UserJson>, #[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum SignedIn {
+    /// Signed in; the `session` cookie is set.
+    #[oai(status = 200)]
+    Ok(Json<UserJson>, #[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum SignedOut {
+    /// Signed out; the `session` cookie is cleared.
+    #[oai(status = 200)]
+    Ok(Json<Empty>, #[oai(header = "Set-Cookie")] String),
+}
+
+const PASSWORD_LENGTH: Invalid = Invalid("Password must be between 4 and 128 characters");
+const PASSWORD_REQUIRED: Invalid = Invalid("You must supply a password");
+
+fn new_password(password: String) -> Result<String, Invalid> {
+    let password = password.trim();
+    if (4..=128).contains(&password.chars().count()) {
+        Ok(password.to_owned())
+    } else {
+        Err(PASSWORD_LENGTH)
+    }
+}
+
+fn given_password(password: String) -> Result<String, Invalid> {
+    let password = password.trim();
+    if password.is_empty() {
+        Err(PASSWORD_REQUIRED)
+    } else {
+        Ok(password.to_owned())
+    }
+}
+
+fn email(input: Input<String>) -> Result<Email, Invalid> {
+    input.parse(|s| Email::parse(&s), Email::INVALID)
+}
+
+/// The user these credentials belong to; 400 `Invalid credentials` for an unknown email or a
+/// wrong password alike.
+async fn authenticate(db: &DatabaseConnection, body: Credentials) -> Result<user::Model, ApiError> {
+    let (email, password) = both(
+        ("email", email(body.email)),
+        ("password", body.password.parse(given_password, PASSWORD_REQUIRED)),
+    )?;
+    let user = store::find_by_email(db, &email).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    match (password::verify(password, stored).await?, user) {
+        (true, Some(user)) => Ok(user),
+        _ => Err(ApiError::bad_request("Invalid credentials")),
+    }
+}
+
+pub struct UsersApi;
+
+#[OpenApi(tag = "Tag::Users")]
+impl UsersApi {
+    /// Sign up
+    ///
+    /// Creates an account and signs it in (sets the `session` cookie).
+    #[oai(path = "/api/users/signup", method = "post")]
+    async fn signup(
+        &self,
+        db: Data<&DatabaseConnection>,
+        sessions: Data<&Sessions>,
+        body: Json<Credentials>,
+    ) -> Result<SignedUp, ApiError> {
+        let body = body.0;
+        let (email, password) = both(
+            ("email", email(body.email)),
+            ("password", body.password.parse(new_password, PASSWORD_LENGTH)),
+        )?;
+        if store::email_taken(&db, &email).await? {
+            return Err(ApiError::bad_request("Email in use"));
+        }
+        let hash = password::hash(password).await?;
+        let user = store::insert(&db, &email, hash)
+            .await?
+            .ok_or_else(|| ApiError::bad_request("Email in use"))?;
+        let issued = sessions.issue(user.id, &user.email)?;
+        Ok(SignedUp::Created(
+            Json(user.into()),
+            sessions.cookie(&issued.token),
+        ))
+    }
+
+    /// Sign in
+    ///
+    /// Checks the credentials and sets the `session` cookie.
+    #[oai(path = "/api/users/signin", method = "post")]
+    async fn signin(
+        &self,
+        db: Data<&DatabaseConnection>,
+        sessions: Data<&Sessions>,
+        body: Json<Credentials>,
+    ) -> Result<SignedIn, ApiError> {
+        let user = authenticate(&db, body.0).await?;
+        let issued = sessions.issue(user.id, &user.email)?;
+        Ok(SignedIn::Ok(Json(user.into()), sessions.cookie(&issued.token)))
+    }
+
+    /// Get a token
+    ///
+    /// For API clients: checks the credentials like signin and returns a bearer token instead of
+    /// a cookie.
+    #[oai(path = "/api/users/token", method = "post")]
+    async fn token(
+        &self,
+        db: Data<&DatabaseConnection>,
+        sessions: Data<&Sessions>,
+        body: Json<Credentials>,
+    ) -> Result<Json<TokenJson>, ApiError> {
+        let user = authenticate(&db, body.0).await?;
+        let issued = sessions.issue(user.id, &user.email)?;
+        Ok(Json(TokenJson {
+            token: issued.token,
+            expires_at: iso8601(issued.expires_at),
+        }))
+    }
+
+    /// Sign out
+    ///
+    /// Clears the `session` cookie. (A bearer token stays valid until it expires.)
+    #[oai(path = "/api/users/signout", method = "post")]
+    async fn signout(&self, sessions: Data<&Sessions>) -> SignedOut {
+        SignedOut::Ok(Json(Empty {}), sessions.cleared_cookie())
+    }
+
+    /// The current user
+    ///
+    /// Who the session (cookie or bearer token) belongs to; `null` when signed out. Never 401.
+    #[oai(path = "/api/users/currentuser", method = "get")]
+    async fn current_user(&self, req: &Request, sessions: Data<&Sessions>) -> Json<CurrentUser> {
+        Json(CurrentUser {
+            current_user: sessions.of_request(req).map(|claims| SessionUser {
+                id: claims.id,
+                email: claims.email,
+                iat: claims.iat,
+            }),
+        })
+    }
+}

@@ -1,0 +1,42 @@
+//! Users in the database.
+
+use chrono::Utc;
+use entities::{Email, user};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Inserts a user; `Ok(None)` when the email (compared case-insensitively) is taken.
+pub async fn insert(
+    db: &DatabaseConnection,
+    email: &Email,
+    password_hash: String,
+) -> Result<Option<user::Model>, ApiError> {
+    let row = user::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        email: Set(email.as_str().to_owned()),
+        email_key: Set(email.key()),
+        password_hash: Set(password_hash),
+        created_at: Set(Utc::now()),
+    };
+    match user::Entity::insert(row).exec_with_returning(db).await {
+        Ok(user) => Ok(Some(user)),
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn find_by_email(
+    db: &DatabaseConnection,
+    email: &Email,
+) -> Result<Option<user::Model>, ApiError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::EmailKey.eq(email.key()))
+        .one(db)
+        .await?)
+}
+
+pub async fn email_taken(db: &DatabaseConnection, email: &Email) -> Result<bool, ApiError> {
+    Ok(find_by_email(db, email).await?.is_some())
+}

@@ -1,0 +1,45 @@
+//! The outbox: one row per domain event, written in the same transaction as the change it
+//! describes, relayed later (to NATS JetStream when configured).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "events")]
+pub struct Model {
+    /// Grows with every event: the order events were written in.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// `ticket:created`, `ticket:updated`, `order:created`, …
+    pub kind: String,
+    pub aggregate_id: Uuid,
+    /// The version of the record after the change.
+    pub version: i32,
+    pub payload: Json,
+    pub created_at: DateTimeUtc,
+    pub published_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// The kinds of event, as written in `kind`.
+pub mod kind {
+    pub const TICKET_CREATED: &str = "ticket:created";
+    pub const TICKET_UPDATED: &str = "ticket:updated";
+}
+
+/// A new outbox row (its id is given by the database).
+pub fn new(kind: &str, aggregate_id: Uuid, version: i32, payload: serde_json::Value) -> ActiveModel {
+    use sea_orm::ActiveValue::{NotSet, Set};
+    ActiveModel {
+        id: NotSet,
+        kind: Set(kind.to_owned()),
+        aggregate_id: Set(aggregate_id),
+        version: Set(version),
+        payload: Set(payload),
+        created_at: Set(chrono::Utc::now()),
+        published_at: Set(None),
+    }
+}

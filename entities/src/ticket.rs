@@ -1,0 +1,24 @@
+//! A ticket for sale. `order_id` is set while an order holds it; `version` grows by one on every
+//! change and every write is conditional on the version it read.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "tickets")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub title: String,
+    /// Integer cents.
+    pub price_cents: i64,
+    pub user_id: Uuid,
+    pub version: i32,
+    pub order_id: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

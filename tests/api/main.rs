@@ -1,0 +1,6 @@
+mod errors;
+mod health;
+mod helpers;
+mod openapi;
+mod tickets;
+mod users;

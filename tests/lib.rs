@@ -1,0 +1,75 @@
+//! Shared by the end-to-end tests: a fresh database for each test.
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+/// A database made for one test, migrated to the latest schema.
+///
+/// With `TEST_DATABASE_URL` set to a PostgreSQL server (`postgres://user@host:port[/db]`), a new
+/// database named `ticketing_test_<random>` is created on that server; otherwise a SQLite file in
+/// a new temporary folder. A server that cannot be reached fails the test: nothing is skipped.
+pub struct TestDatabase {
+    pub url: String,
+    pub connection: DatabaseConnection,
+    sqlite_dir: Option<std::path::PathBuf>,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let name = format!("ticketing_test_{}", uuid::Uuid::new_v4().simple());
+        let (url, sqlite_dir) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(server) if server.starts_with("postgres") => {
+                let admin = Database::connect(&server).await.unwrap_or_else(|e| {
+                    panic!("cannot reach PostgreSQL at TEST_DATABASE_URL={server}: {e}")
+                });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("the test database is created");
+                admin.close().await.ok();
+                (with_database(&server, &name), None)
+            }
+            Ok(other) if !other.is_empty() => {
+                panic!("TEST_DATABASE_URL must name a PostgreSQL server, not {other}")
+            }
+            _ => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.join("ticketing.db").display());
+                (url, Some(dir))
+            }
+        };
+        let connection = api::database::connect(&url)
+            .await
+            .expect("the test database is reachable");
+        api::database::migrate(&connection)
+            .await
+            .expect("the migrations run");
+        TestDatabase {
+            url,
+            connection,
+            sqlite_dir,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.sqlite_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// `postgres://u@h:p/old?x` with the database replaced by `name`.
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let authority_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    format!("{}/{}{}", &base[..authority_end], name, query)
+}
