@@ -190,12 +190,13 @@ pub fn check_database_url(url: &str) -> Result<(), ConfigError> {
 
 impl ServeArgs {
     pub fn app_config(&self) -> Result<AppConfig, ConfigError> {
+        let database_url = self.database.require()?;
         let jwt_key = self
             .jwt_key
             .as_deref()
             .ok_or_else(|| ConfigError("JWT_KEY is required (at least 32 characters)".into()))?;
         Ok(AppConfig {
-            database_url: self.database.require()?,
+            database_url,
             http_addr: self.http.http_addr,
             jwt_key: JwtKey::new(jwt_key)?,
             jwt_ttl_seconds: self.http.jwt_ttl_seconds,

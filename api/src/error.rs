@@ -9,7 +9,7 @@ use poem::{
 use poem_openapi::{
     ApiResponse, Object,
     error::{AuthorizationError, ContentTypeError, ParseParamError, ParseRequestPayloadError},
-    registry::{MetaMediaType, MetaResponse, MetaResponses, Registry},
+    registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry},
     types::Type,
 };
 
@@ -146,27 +146,62 @@ impl ResponseError for ApiError {
     }
 }
 
-/// The error responses every operation documents.
-const DOCUMENTED: &[(u16, &str)] = &[
+/// The statuses an operation can fail with, as bits, for [`Fails`].
+pub mod can {
+    pub const BAD_REQUEST: u16 = 1;
+    pub const NOT_AUTHORIZED: u16 = 1 << 1;
+    pub const NOT_FOUND: u16 = 1 << 2;
+    pub const CONFLICT: u16 = 1 << 3;
+    pub const TOO_LARGE: u16 = 1 << 4;
+    pub const UNSUPPORTED_MEDIA_TYPE: u16 = 1 << 5;
+    pub const INTERNAL: u16 = 1 << 6;
+    pub const UNAVAILABLE: u16 = 1 << 7;
+    /// What any operation that touches the database can answer.
+    pub const DATABASE: u16 = INTERNAL | UNAVAILABLE;
+    /// What any operation with a JSON body can answer besides its own errors.
+    pub const JSON_BODY: u16 = BAD_REQUEST | TOO_LARGE | UNSUPPORTED_MEDIA_TYPE;
+}
+
+/// Every error response, with its bit in [`can`].
+const DOCUMENTED: &[(u16, u16, &str)] = &[
     (
+        can::BAD_REQUEST,
         400,
         "Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON",
     ),
-    (401, "Not signed in, or not the owner"),
-    (404, "No such resource (or a malformed id)"),
-    (409, "The record changed between read and write; reload and retry"),
-    (413, "The request body is larger than the limit"),
-    (415, "The body is not `application/json`"),
-    (500, "Something unexpected went wrong; details are only in the server's log"),
-    (503, "The database or Temporal cannot be reached; retry after `Retry-After` seconds"),
+    (can::NOT_AUTHORIZED, 401, "Not signed in, or not the owner"),
+    (can::NOT_FOUND, 404, "No such resource (or a malformed id)"),
+    (can::CONFLICT, 409, "The record changed between read and write; reload and retry"),
+    (can::TOO_LARGE, 413, "The request body is larger than the limit"),
+    (can::UNSUPPORTED_MEDIA_TYPE, 415, "The body is not `application/json`"),
+    (can::INTERNAL, 500, "Something unexpected went wrong; details are only in the server's log"),
+    (can::UNAVAILABLE, 503, "The database or Temporal cannot be reached; retry after `Retry-After` seconds"),
 ];
 
-impl ApiResponse for ApiError {
+/// An [`ApiError`] from an operation that documents exactly the statuses in `CAN` (bits of
+/// [`can`]); `?` turns any `ApiError` into it.
+#[derive(Debug)]
+pub struct Fails<const CAN: u16>(pub ApiError);
+
+impl<const CAN: u16> From<ApiError> for Fails<CAN> {
+    fn from(error: ApiError) -> Self {
+        Fails(error)
+    }
+}
+
+impl<const CAN: u16> From<Fails<CAN>> for poem::Error {
+    fn from(error: Fails<CAN>) -> Self {
+        error.0.into()
+    }
+}
+
+impl<const CAN: u16> ApiResponse for Fails<CAN> {
     fn meta() -> MetaResponses {
         MetaResponses {
             responses: DOCUMENTED
                 .iter()
-                .map(|&(status, description)| MetaResponse {
+                .filter(|(bit, _, _)| CAN & bit != 0)
+                .map(|&(_, status, description)| MetaResponse {
                     description,
                     status: Some(status),
                     status_range: None,
@@ -174,7 +209,17 @@ impl ApiResponse for ApiError {
                         content_type: "application/json; charset=utf-8",
                         schema: ErrorBody::schema_ref(),
                     }],
-                    headers: vec![],
+                    headers: if status == 503 {
+                        vec![MetaHeader {
+                            name: "Retry-After".into(),
+                            description: Some("Seconds to wait before retrying".into()),
+                            required: true,
+                            deprecated: false,
+                            schema: u32::schema_ref(),
+                        }]
+                    } else {
+                        vec![]
+                    },
                 })
                 .collect(),
         }

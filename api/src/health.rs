@@ -4,7 +4,11 @@ use poem::web::Data;
 use poem_openapi::{Object, OpenApi, payload::Json};
 use sea_orm::DatabaseConnection;
 
-use crate::{database, error::ApiError, openapi::Tag};
+use crate::{
+    database,
+    error::{ApiError, Fails, can},
+    openapi::Tag,
+};
 
 #[derive(Debug, Object)]
 pub struct Status {
@@ -30,7 +34,7 @@ impl HealthApi {
     ///
     /// 200 when the database answers; 503 (with `Retry-After`) when it does not.
     #[oai(path = "/readyz", method = "get")]
-    async fn readyz(&self, db: Data<&DatabaseConnection>) -> Result<Json<Status>, ApiError> {
+    async fn readyz(&self, db: Data<&DatabaseConnection>) -> Result<Json<Status>, Fails<{ can::UNAVAILABLE }>> {
         database::ping(&db)
             .await
             .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;

@@ -12,6 +12,8 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Settings may also come from a `.env` file in the working directory (see `.env.example`).
+    let _ = dotenvy::dotenv();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

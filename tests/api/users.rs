@@ -448,7 +448,6 @@ async fn token_returns_a_bearer_token_and_its_expiry() {
 
 /// `2026-11-23T10:15:00.000Z`: UTC, with milliseconds.
 fn assert_iso_millis_utc(text: &str) {
-    let bytes = text.as_bytes();
     let shape_ok = text.len() == 24
         && text.chars().enumerate().all(|(i, c)| match i {
             4 | 7 => c == '-',
@@ -458,10 +457,7 @@ fn assert_iso_millis_utc(text: &str) {
             23 => c == 'Z',
             _ => c.is_ascii_digit(),
         });
-    assert!(
-        shape_ok,
-        "not ISO-8601 UTC with milliseconds: {text} ({bytes:?})"
-    );
+    assert!(shape_ok, "not ISO-8601 UTC with milliseconds: {text}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::SignedIn,
-    error::ApiError,
+    error::{ApiError, Fails, can},
     input::{DecimalText, Input, Page, both},
     json::Price,
     openapi::Tag,
@@ -103,7 +103,7 @@ impl TicketsApi {
         limit: Query<Option<Input<i64>>>,
         /// How many to skip (0 when absent).
         offset: Query<Option<Input<i64>>>,
-    ) -> Result<Json<Vec<TicketJson>>, ApiError> {
+    ) -> Result<Json<Vec<TicketJson>>, Fails<{ can::BAD_REQUEST | can::DATABASE }>> {
         let page = Page::parse(limit.0, offset.0)?;
         let tickets = store::list_unreserved(&db, page).await?;
         Ok(Json(tickets.into_iter().map(Into::into).collect()))
@@ -116,7 +116,7 @@ impl TicketsApi {
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
         body: Json<TicketInput>,
-    ) -> Result<Created, ApiError> {
+    ) -> Result<Created, Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::DATABASE }>> {
         let (title, price) = body.0.parse()?;
         let ticket = store::create(&db, auth.claims().id, title, price).await?;
         Ok(Created::Created(Json(ticket.into())))
@@ -130,7 +130,7 @@ impl TicketsApi {
         &self,
         db: Data<&DatabaseConnection>,
         id: Path<Input<Uuid>>,
-    ) -> Result<Json<TicketJson>, ApiError> {
+    ) -> Result<Json<TicketJson>, Fails<{ can::NOT_FOUND | can::DATABASE }>> {
         Ok(Json(find(&db, id.0).await?.into()))
     }
 
@@ -145,26 +145,31 @@ impl TicketsApi {
         db: Data<&DatabaseConnection>,
         id: Path<Input<Uuid>>,
         body: Json<TicketInput>,
-    ) -> Result<Json<TicketJson>, ApiError> {
+    ) -> Result<
+        Json<TicketJson>,
+        Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::NOT_FOUND | can::CONFLICT | can::DATABASE }>,
+    > {
         let ticket = find(&db, id.0).await?;
         if ticket.user_id != auth.claims().id {
-            return Err(ApiError::NotAuthorized);
+            return Err(ApiError::NotAuthorized.into());
         }
         if ticket.order_id.is_some() {
-            return Err(ApiError::bad_request("Cannot edit a reserved ticket"));
+            return Err(ApiError::bad_request("Cannot edit a reserved ticket").into());
         }
         let (title, price) = body.0.parse()?;
-        match store::update(&db, &ticket, title, price).await? {
-            Ok(updated) => Ok(Json(updated.into())),
-            Err(store::UpdateRefused::Stale) => match store::find(&db, ticket.id).await? {
-                Some(now) if now.order_id.is_some() => {
-                    Err(ApiError::bad_request("Cannot edit a reserved ticket"))
-                }
-                Some(_) => Err(ApiError::Conflict(
-                    "Ticket was changed by another request; reload and try again".into(),
-                )),
-                None => Err(ApiError::NotFound),
-            },
+        if let Some(updated) = store::update(&db, &ticket, title, price).await? {
+            return Ok(Json(updated.into()));
         }
+        // Changed since we read it: tell a reservation from a concurrent edit.
+        Err(match store::find(&db, ticket.id).await? {
+            Some(now) if now.order_id.is_some() => {
+                ApiError::bad_request("Cannot edit a reserved ticket")
+            }
+            Some(_) => ApiError::Conflict(
+                "Ticket was changed by another request; reload and try again".into(),
+            ),
+            None => ApiError::NotFound,
+        }
+        .into())
     }
 }

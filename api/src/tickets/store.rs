@@ -79,20 +79,14 @@ pub async fn list_unreserved(
         .await?)
 }
 
-/// Why a conditional update did not happen.
-#[derive(Debug, PartialEq, Eq)]
-pub enum UpdateRefused {
-    /// Someone changed the ticket after `read` was read.
-    Stale,
-}
-
-/// Sets title and price, if the ticket is still at `read.version` and unreserved.
+/// Sets title and price if the ticket is still at `read.version` and unreserved; `Ok(None)` when
+/// someone changed or reserved it since `read` was read (nothing is written then).
 pub async fn update(
     db: &DatabaseConnection,
     read: &ticket::Model,
     title: TicketTitle,
     price: Money,
-) -> Result<Result<ticket::Model, UpdateRefused>, ApiError> {
+) -> Result<Option<ticket::Model>, ApiError> {
     let updated = ticket::Model {
         title: title.into_string(),
         price_cents: price.cents(),
@@ -113,9 +107,9 @@ pub async fn update(
         .await?;
     if result.rows_affected != 1 {
         txn.rollback().await?;
-        return Ok(Err(UpdateRefused::Stale));
+        return Ok(None);
     }
     append_event(&txn, event::kind::TICKET_UPDATED, &updated).await?;
     txn.commit().await?;
-    Ok(Ok(updated))
+    Ok(Some(updated))
 }

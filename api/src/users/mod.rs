@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Sessions, password},
-    error::ApiError,
+    error::{ApiError, Fails, can},
     input::{Input, both},
     json::iso8601,
     openapi::Tag,
@@ -142,14 +142,14 @@ impl UsersApi {
         db: Data<&DatabaseConnection>,
         sessions: Data<&Sessions>,
         body: Json<Credentials>,
-    ) -> Result<SignedUp, ApiError> {
+    ) -> Result<SignedUp, Fails<{ can::JSON_BODY | can::DATABASE }>> {
         let body = body.0;
         let (email, password) = both(
             ("email", email(body.email)),
             ("password", body.password.parse(new_password, PASSWORD_LENGTH)),
         )?;
         if store::email_taken(&db, &email).await? {
-            return Err(ApiError::bad_request("Email in use"));
+            return Err(ApiError::bad_request("Email in use").into());
         }
         let hash = password::hash(password).await?;
         let user = store::insert(&db, &email, hash)
@@ -171,7 +171,7 @@ impl UsersApi {
         db: Data<&DatabaseConnection>,
         sessions: Data<&Sessions>,
         body: Json<Credentials>,
-    ) -> Result<SignedIn, ApiError> {
+    ) -> Result<SignedIn, Fails<{ can::JSON_BODY | can::DATABASE }>> {
         let user = authenticate(&db, body.0).await?;
         let issued = sessions.issue(user.id, &user.email)?;
         Ok(SignedIn::Ok(Json(user.into()), sessions.cookie(&issued.token)))
@@ -187,7 +187,7 @@ impl UsersApi {
         db: Data<&DatabaseConnection>,
         sessions: Data<&Sessions>,
         body: Json<Credentials>,
-    ) -> Result<Json<TokenJson>, ApiError> {
+    ) -> Result<Json<TokenJson>, Fails<{ can::JSON_BODY | can::DATABASE }>> {
         let user = authenticate(&db, body.0).await?;
         let issued = sessions.issue(user.id, &user.email)?;
         Ok(Json(TokenJson {

@@ -1,0 +1,231 @@
+//! `ticketing dev` as a newcomer runs it: the binary starts its own Temporal dev server (from the
+//! `temporal` CLI, which must be installed: a missing CLI fails this test), keeps everything in its
+//! data folder, serves the API, registers the search attributes, exposes the Temporal UI, and
+//! stops cleanly (taking its Temporal server with it) on SIGTERM.
+//!
+//! Registered as an integration test of the `api` package so that cargo builds the binary for it.
+
+use std::{
+    net::TcpListener,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Stops the child on drop if the test failed before it could.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sigterm(child: &Child) {
+    // SAFETY: sends a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+}
+
+async fn wait_until_up(client: &reqwest::Client, url: &str, child: &mut Child, log: &Path) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "`ticketing dev` exited with {status}:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        if let Ok(response) = client.get(url).send().await
+            && response.status().is_success()
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "`ticketing dev` did not answer on {url} within 90 s:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn temporal_cli() -> String {
+    std::env::var("TEMPORAL_CLI").unwrap_or_else(|_| "temporal".into())
+}
+
+#[tokio::test]
+async fn dev_runs_the_whole_system_on_embedded_defaults() {
+    let dir = std::env::temp_dir().join(format!("ticketing-dev-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (http, temporal, ui) = (free_port(), free_port(), free_port());
+    let log = dir.join("dev.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_ticketing"))
+        .arg("dev")
+        .current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("JWT_KEY")
+        .env_remove("TEMPORAL_ADDRESS")
+        .env_remove("DATA_DIR")
+        .env("HTTP_ADDR", format!("127.0.0.1:{http}"))
+        .env("TEMPORAL_DEV_PORT", temporal.to_string())
+        .env("TEMPORAL_UI_PORT", ui.to_string())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::options().append(true).open(&log).unwrap())
+        .spawn()
+        .expect("the ticketing binary starts");
+    let mut running = Running(child);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{http}");
+    wait_until_up(&client, &format!("{base}/readyz"), &mut running.0, &log).await;
+
+    // The API answers, on SQLite in the data folder, with a generated key.
+    let response = client
+        .post(format!("{base}/api/users/signup"))
+        .json(&json!({"email": "dev@example.com", "password": "secret"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(!cookie.contains("Secure"), "dev serves plain HTTP: {cookie}");
+    let data = dir.join(".data");
+    assert!(data.join("ticketing.db").is_file());
+    assert!(data.join("jwt.key").is_file());
+    assert!(data.join("temporal.db").is_file());
+
+    // The Temporal Web UI is served.
+    let ui_page = client
+        .get(format!("http://127.0.0.1:{ui}/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(ui_page.status().is_success());
+
+    // The search attributes are registered as Keyword.
+    let listed = Command::new(temporal_cli())
+        .args(["operator", "search-attribute", "list", "--output", "json"])
+        .args(["--address", &format!("127.0.0.1:{temporal}")])
+        .output()
+        .expect("the temporal CLI runs");
+    assert!(listed.status.success(), "{listed:?}");
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let custom = &listed["customAttributes"];
+    for name in ["OrderStatus", "TicketId", "BuyerId"] {
+        let kind = custom[name].as_str().unwrap_or_default();
+        assert!(kind.contains("KEYWORD"), "{name} is {kind:?} in {listed}");
+    }
+
+    // SIGTERM stops it cleanly, with its Temporal server.
+    sigterm(&running.0);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = running.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "dev did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "dev exited with {status}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", temporal)).is_err(),
+        "the Temporal dev server still runs after dev stopped"
+    );
+
+    // A second start reuses the data: the user signed up above can sign in.
+    let child = Command::new(env!("CARGO_BIN_EXE_ticketing"))
+        .arg("dev")
+        .current_dir(&dir)
+        .env("HTTP_ADDR", format!("127.0.0.1:{http}"))
+        .env("TEMPORAL_DEV_PORT", temporal.to_string())
+        .env("TEMPORAL_UI_PORT", ui.to_string())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::options().append(true).open(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    wait_until_up(&client, &format!("{base}/readyz"), &mut running.0, &log).await;
+    let response = client
+        .post(format!("{base}/api/users/signin"))
+        .json(&json!({"email": "DEV@example.com", "password": "secret"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    sigterm(&running.0);
+    let _ = running.0.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
+    for (args, env, expected) in [
+        (vec!["serve"], vec![], "DATABASE_URL"),
+        (
+            vec!["serve"],
+            vec![("DATABASE_URL", "sqlite://x.db")],
+            "JWT_KEY",
+        ),
+        (
+            vec!["serve"],
+            vec![("DATABASE_URL", "sqlite://x.db"), ("JWT_KEY", "short")],
+            "JWT_KEY",
+        ),
+        (
+            vec!["serve"],
+            vec![("DATABASE_URL", "mysql://x"), ("JWT_KEY", &"k".repeat(40))],
+            "DATABASE_URL",
+        ),
+        (vec!["serve"], vec![("HTTP_ADDR", "nowhere")], "HTTP_ADDR"),
+        (vec!["serve"], vec![("JWT_TTL_SECONDS", "soon")], "JWT_TTL_SECONDS"),
+        (vec!["dev"], vec![("TEMPORAL_CLI", "/no/such/temporal")], "TEMPORAL_CLI"),
+        (vec!["migrate"], vec![], "DATABASE_URL"),
+    ] {
+        let dir = std::env::temp_dir().join(format!("ticketing-cfg-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ticketing"));
+        command.args(&args).current_dir(&dir);
+        for name in [
+            "DATABASE_URL",
+            "JWT_KEY",
+            "HTTP_ADDR",
+            "JWT_TTL_SECONDS",
+            "TEMPORAL_CLI",
+            "TEMPORAL_ADDRESS",
+        ] {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().copied());
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?} {env:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?} {env:?}: {stderr}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn openapi_prints_the_document() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ticketing"))
+        .arg("openapi")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(document["paths"]["/api/tickets"].is_object());
+}
