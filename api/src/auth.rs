@@ -111,11 +111,11 @@ impl Sessions {
             .and_then(|token| self.verify(token.trim()));
         bearer.or_else(|| {
             let cookie = req.cookie().get(COOKIE)?;
-            self.from_cookie_value(cookie.value_str())
+            self.verify_cookie_value(cookie.value_str())
         })
     }
 
-    fn from_cookie_value(&self, value: &str) -> Option<Claims> {
+    fn verify_cookie_value(&self, value: &str) -> Option<Claims> {
         let json = STANDARD.decode(value.trim()).ok()?;
         #[derive(Deserialize)]
         struct CookieSession {
@@ -136,7 +136,12 @@ pub struct BearerToken(Claims);
 
 /// The `session` cookie set by signup and signin: base64 of `{"jwt":"<token>"}`.
 #[derive(SecurityScheme)]
-#[oai(ty = "api_key", key_name = "session", key_in = "cookie", checker = "cookie_claims")]
+#[oai(
+    ty = "api_key",
+    key_name = "session",
+    key_in = "cookie",
+    checker = "cookie_claims"
+)]
 pub struct SessionCookie(Claims);
 
 async fn bearer_claims(req: &Request, bearer: Bearer) -> Option<Claims> {
@@ -144,7 +149,7 @@ async fn bearer_claims(req: &Request, bearer: Bearer) -> Option<Claims> {
 }
 
 async fn cookie_claims(req: &Request, cookie: ApiKey) -> Option<Claims> {
-    req.data::<Sessions>()?.from_cookie_value(&cookie.key)
+    req.data::<Sessions>()?.verify_cookie_value(&cookie.key)
 }
 
 /// A signed-in user, by either scheme; anything else is 401 `Not authorized`.

@@ -35,7 +35,12 @@ pub struct DatabaseArgs {
 #[derive(Debug, Args)]
 pub struct HttpArgs {
     /// Address the HTTP server listens on.
-    #[arg(long, env = "HTTP_ADDR", value_name = "HTTP_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(
+        long,
+        env = "HTTP_ADDR",
+        value_name = "HTTP_ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
     pub http_addr: SocketAddr,
 
     /// Lifetime of a session token, in seconds.
@@ -56,11 +61,21 @@ pub struct TemporalArgs {
     pub temporal_address: Option<String>,
 
     /// Temporal namespace.
-    #[arg(long, env = "TEMPORAL_NAMESPACE", value_name = "TEMPORAL_NAMESPACE", default_value = "default")]
+    #[arg(
+        long,
+        env = "TEMPORAL_NAMESPACE",
+        value_name = "TEMPORAL_NAMESPACE",
+        default_value = "default"
+    )]
     pub temporal_namespace: String,
 
     /// Task queue of the order workflows.
-    #[arg(long, env = "TEMPORAL_TASK_QUEUE", value_name = "TEMPORAL_TASK_QUEUE", default_value = "ticketing")]
+    #[arg(
+        long,
+        env = "TEMPORAL_TASK_QUEUE",
+        value_name = "TEMPORAL_TASK_QUEUE",
+        default_value = "ticketing"
+    )]
     pub temporal_task_queue: String,
 }
 
@@ -102,7 +117,12 @@ pub struct DevArgs {
     pub cookie_secure: bool,
 
     /// Folder for the SQLite database, the JWT key and the Temporal dev server's data.
-    #[arg(long, env = "DATA_DIR", value_name = "DATA_DIR", default_value = ".data")]
+    #[arg(
+        long,
+        env = "DATA_DIR",
+        value_name = "DATA_DIR",
+        default_value = ".data"
+    )]
     pub data_dir: PathBuf,
 
     /// The `temporal` CLI to start the dev server with (found on PATH when unset).
@@ -110,11 +130,21 @@ pub struct DevArgs {
     pub temporal_cli: Option<PathBuf>,
 
     /// Port of the Temporal dev server's frontend.
-    #[arg(long, env = "TEMPORAL_DEV_PORT", value_name = "TEMPORAL_DEV_PORT", default_value_t = 7233)]
+    #[arg(
+        long,
+        env = "TEMPORAL_DEV_PORT",
+        value_name = "TEMPORAL_DEV_PORT",
+        default_value_t = 7233
+    )]
     pub temporal_dev_port: u16,
 
     /// Port of the Temporal Web UI.
-    #[arg(long, env = "TEMPORAL_UI_PORT", value_name = "TEMPORAL_UI_PORT", default_value_t = 8233)]
+    #[arg(
+        long,
+        env = "TEMPORAL_UI_PORT",
+        value_name = "TEMPORAL_UI_PORT",
+        default_value_t = 8233
+    )]
     pub temporal_ui_port: u16,
 }
 

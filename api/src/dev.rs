@@ -35,7 +35,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             check_database_url(url)?;
             url.clone()
         }
-        None => format!("sqlite://{}?mode=rwc", data_dir.join("ticketing.db").display()),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("ticketing.db").display()
+        ),
     };
 
     let (mut temporal, temporal_address) = match &args.temporal.temporal_address {
@@ -63,7 +66,9 @@ async fn serve(
     let db = database::connect(database_url)
         .await
         .with_context(|| format!("cannot open the database {database_url}"))?;
-    database::migrate(&db).await.context("migrating the database")?;
+    database::migrate(&db)
+        .await
+        .context("migrating the database")?;
     db.close().await.ok();
 
     let app = Application::build(AppConfig {
@@ -80,9 +85,15 @@ async fn serve(
     eprintln!("  ticketing is running");
     eprintln!("    API          {base}/api");
     eprintln!("    API docs     {base}/api/docs   (OpenAPI: {base}/api/openapi.json)");
-    eprintln!("    Temporal     {temporal_address}   namespace {}", args.temporal.temporal_namespace);
+    eprintln!(
+        "    Temporal     {temporal_address}   namespace {}",
+        args.temporal.temporal_namespace
+    );
     if args.temporal.temporal_address.is_none() {
-        eprintln!("    Temporal UI  http://127.0.0.1:{}", args.temporal_ui_port);
+        eprintln!(
+            "    Temporal UI  http://127.0.0.1:{}",
+            args.temporal_ui_port
+        );
     }
     eprintln!("    database     {database_url}");
     eprintln!("  Press Ctrl-C to stop.");
@@ -194,7 +205,10 @@ impl TemporalDevServer {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        eprintln!("Temporal dev server ready on {address} ({:.1} s)", started.elapsed().as_secs_f64());
+        eprintln!(
+            "Temporal dev server ready on {address} ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
         Ok(TemporalDevServer {
             child,
             address: address.to_string(),

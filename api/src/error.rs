@@ -74,10 +74,24 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
-        match error {
-            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => ApiError::Unavailable(error.to_string()),
-            other => ApiError::Internal(other.into()),
+        use sea_orm::{DbErr, RuntimeErr, sqlx};
+        let unreachable = match &error {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+            DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+                matches!(
+                    **e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                )
+            }
+            _ => false,
+        };
+        if unreachable {
+            ApiError::Unavailable(error.to_string())
+        } else {
+            ApiError::Internal(error.into())
         }
     }
 }
@@ -171,11 +185,31 @@ const DOCUMENTED: &[(u16, u16, &str)] = &[
     ),
     (can::NOT_AUTHORIZED, 401, "Not signed in, or not the owner"),
     (can::NOT_FOUND, 404, "No such resource (or a malformed id)"),
-    (can::CONFLICT, 409, "The record changed between read and write; reload and retry"),
-    (can::TOO_LARGE, 413, "The request body is larger than the limit"),
-    (can::UNSUPPORTED_MEDIA_TYPE, 415, "The body is not `application/json`"),
-    (can::INTERNAL, 500, "Something unexpected went wrong; details are only in the server's log"),
-    (can::UNAVAILABLE, 503, "The database or Temporal cannot be reached; retry after `Retry-After` seconds"),
+    (
+        can::CONFLICT,
+        409,
+        "The record changed between read and write; reload and retry",
+    ),
+    (
+        can::TOO_LARGE,
+        413,
+        "The request body is larger than the limit",
+    ),
+    (
+        can::UNSUPPORTED_MEDIA_TYPE,
+        415,
+        "The body is not `application/json`",
+    ),
+    (
+        can::INTERNAL,
+        500,
+        "Something unexpected went wrong; details are only in the server's log",
+    ),
+    (
+        can::UNAVAILABLE,
+        503,
+        "The database or Temporal cannot be reached; retry after `Retry-After` seconds",
+    ),
 ];
 
 /// An [`ApiError`] from an operation that documents exactly the statuses in `CAN` (bits of
@@ -255,8 +289,12 @@ pub async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<R
 fn render(error: poem::Error, method: &poem::http::Method, path: &str) -> Response {
     if let Some(api) = error.downcast_ref::<ApiError>() {
         match api {
-            ApiError::Internal(e) => tracing::error!(%method, %path, error = %format!("{e:#}"), "request failed"),
-            ApiError::Unavailable(e) => tracing::warn!(%method, %path, error = %e, "dependency unavailable"),
+            ApiError::Internal(e) => {
+                tracing::error!(%method, %path, error = %format!("{e:#}"), "request failed")
+            }
+            ApiError::Unavailable(e) => {
+                tracing::warn!(%method, %path, error = %e, "dependency unavailable")
+            }
             _ => {}
         }
         return api.as_response();
@@ -280,12 +318,18 @@ fn render(error: poem::Error, method: &poem::http::Method, path: &str) -> Respon
         return message(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large");
     }
     if let Some(e) = error.downcast_ref::<ParseRequestPayloadError>() {
-        return message(StatusCode::BAD_REQUEST, format!("Invalid JSON body: {}", e.reason));
+        return message(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid JSON body: {}", e.reason),
+        );
     }
     if let Some(e) = error.downcast_ref::<ParseParamError>() {
         return body(
             StatusCode::BAD_REQUEST,
-            vec![invalid(&e.name, format!("Invalid value for {}: {}", e.name, e.reason))],
+            vec![invalid(
+                e.name,
+                format!("Invalid value for {}: {}", e.name, e.reason),
+            )],
         );
     }
     let status = error.status();

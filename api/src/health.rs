@@ -34,7 +34,10 @@ impl HealthApi {
     ///
     /// 200 when the database answers; 503 (with `Retry-After`) when it does not.
     #[oai(path = "/readyz", method = "get")]
-    async fn readyz(&self, db: Data<&DatabaseConnection>) -> Result<Json<Status>, Fails<{ can::UNAVAILABLE }>> {
+    async fn readyz(
+        &self,
+        db: Data<&DatabaseConnection>,
+    ) -> Result<Json<Status>, Fails<{ can::UNAVAILABLE }>> {
         database::ping(&db)
             .await
             .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;

@@ -191,7 +191,12 @@ impl Page {
         const LIMIT: Invalid = Invalid("limit must be an integer between 1 and 500");
         const OFFSET: Invalid = Invalid("offset must be a non-negative integer");
         let limit = limit.unwrap_or(Input::Given(100)).parse(
-            |n| u64::try_from(n).ok().filter(|n| (1..=500).contains(n)).ok_or(LIMIT),
+            |n| {
+                u64::try_from(n)
+                    .ok()
+                    .filter(|n| (1..=500).contains(n))
+                    .ok_or(LIMIT)
+            },
             LIMIT,
         );
         let offset = offset

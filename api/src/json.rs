@@ -30,7 +30,9 @@ impl Type for Price {
 
     fn schema_ref() -> MetaSchemaRef {
         MetaSchemaRef::Inline(Box::new(MetaSchema {
-            description: Some("An amount in major units with at most 2 decimals (integer cents on the server)"),
+            description: Some(
+                "An amount in major units with at most 2 decimals (integer cents on the server)",
+            ),
             example: Some(serde_json::json!(19.99)),
             ..MetaSchema::new("number")
         }))

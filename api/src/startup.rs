@@ -35,7 +35,11 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().map(|a| a.port()))
             .unwrap_or(config.http_addr.port());
-        let sessions = Sessions::new(&config.jwt_key, config.jwt_ttl_seconds, config.cookie_secure);
+        let sessions = Sessions::new(
+            &config.jwt_key,
+            config.jwt_ttl_seconds,
+            config.cookie_secure,
+        );
         let endpoint = routes(db, sessions, config.body_limit_bytes as usize);
         Ok(Application {
             acceptor,
@@ -82,7 +86,11 @@ pub fn routes(
 
 /// Reads at most `limit` bytes of body before any handler runs; a larger body is 413, whether it
 /// announces its length or is sent chunked.
-async fn limit_body<E: Endpoint>(next: E, mut req: Request, limit: usize) -> poem::Result<Response> {
+async fn limit_body<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    limit: usize,
+) -> poem::Result<Response> {
     let announced = req
         .headers()
         .get(CONTENT_LENGTH)

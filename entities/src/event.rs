@@ -31,7 +31,12 @@ pub mod kind {
 }
 
 /// A new outbox row (its id is given by the database).
-pub fn new(kind: &str, aggregate_id: Uuid, version: i32, payload: serde_json::Value) -> ActiveModel {
+pub fn new(
+    kind: &str,
+    aggregate_id: Uuid,
+    version: i32,
+    payload: serde_json::Value,
+) -> ActiveModel {
     use sea_orm::ActiveValue::{NotSet, Set};
     ActiveModel {
         id: NotSet,

@@ -22,7 +22,12 @@ impl MigrationTrait for Migration {
                     .table(Users::Table)
                     .col(ColumnDef::new(Users::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Users::Email).string().not_null())
-                    .col(ColumnDef::new(Users::EmailKey).string().not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Users::EmailKey)
+                            .string()
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Users::PasswordHash).string().not_null())
                     .col(
                         ColumnDef::new(Users::CreatedAt)

@@ -34,7 +34,8 @@ impl TicketInput {
         both(
             (
                 "title",
-                self.title.parse(|s| TicketTitle::parse(&s), TicketTitle::REQUIRED),
+                self.title
+                    .parse(|s| TicketTitle::parse(&s), TicketTitle::REQUIRED),
             ),
             (
                 "price",
@@ -147,7 +148,15 @@ impl TicketsApi {
         body: Json<TicketInput>,
     ) -> Result<
         Json<TicketJson>,
-        Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::NOT_FOUND | can::CONFLICT | can::DATABASE }>,
+        Fails<
+            {
+                can::JSON_BODY
+                    | can::NOT_AUTHORIZED
+                    | can::NOT_FOUND
+                    | can::CONFLICT
+                    | can::DATABASE
+            },
+        >,
     > {
         let ticket = find(&db, id.0).await?;
         if ticket.user_id != auth.claims().id {

@@ -119,7 +119,10 @@ fn email(input: Input<String>) -> Result<Email, Invalid> {
 async fn authenticate(db: &DatabaseConnection, body: Credentials) -> Result<user::Model, ApiError> {
     let (email, password) = both(
         ("email", email(body.email)),
-        ("password", body.password.parse(given_password, PASSWORD_REQUIRED)),
+        (
+            "password",
+            body.password.parse(given_password, PASSWORD_REQUIRED),
+        ),
     )?;
     let user = store::find_by_email(db, &email).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -146,7 +149,10 @@ impl UsersApi {
         let body = body.0;
         let (email, password) = both(
             ("email", email(body.email)),
-            ("password", body.password.parse(new_password, PASSWORD_LENGTH)),
+            (
+                "password",
+                body.password.parse(new_password, PASSWORD_LENGTH),
+            ),
         )?;
         if store::email_taken(&db, &email).await? {
             return Err(ApiError::bad_request("Email in use").into());
@@ -174,7 +180,10 @@ impl UsersApi {
     ) -> Result<SignedIn, Fails<{ can::JSON_BODY | can::DATABASE }>> {
         let user = authenticate(&db, body.0).await?;
         let issued = sessions.issue(user.id, &user.email)?;
-        Ok(SignedIn::Ok(Json(user.into()), sessions.cookie(&issued.token)))
+        Ok(SignedIn::Ok(
+            Json(user.into()),
+            sessions.cookie(&issued.token),
+        ))
     }
 
     /// Get a token

@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use entities::{Email, user};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
+};
 use uuid::Uuid;
 
 use crate::error::ApiError;
