@@ -11,11 +11,14 @@ pub struct TestDatabase {
     pub url: String,
     pub connection: DatabaseConnection,
     sqlite_dir: Option<std::path::PathBuf>,
+    /// `(server URL, database name)` of a PostgreSQL test database, dropped with this value.
+    postgres: Option<(String, String)>,
 }
 
 impl TestDatabase {
     pub async fn create() -> Self {
         let name = format!("ticketing_test_{}", uuid::Uuid::new_v4().simple());
+        let mut postgres = None;
         let (url, sqlite_dir) = match std::env::var("TEST_DATABASE_URL") {
             Ok(server) if server.starts_with("postgres") => {
                 let admin = Database::connect(&server).await.unwrap_or_else(|e| {
@@ -26,6 +29,7 @@ impl TestDatabase {
                     .await
                     .expect("the test database is created");
                 admin.close().await.ok();
+                postgres = Some((server.clone(), name.clone()));
                 (with_database(&server, &name), None)
             }
             Ok(other) if !other.is_empty() => {
@@ -48,6 +52,7 @@ impl TestDatabase {
             url,
             connection,
             sqlite_dir,
+            postgres,
         }
     }
 }
@@ -56,6 +61,22 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((server, name)) = self.postgres.take() {
+            // Drop is not async: drop the database from a runtime of its own, on its own thread.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                runtime.block_on(async {
+                    let admin = Database::connect(&server).await.ok()?;
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    admin.execute_unprepared(&sql).await.ok()?;
+                    admin.close().await.ok()
+                })
+            });
+            let _ = dropped.join();
         }
     }
 }

@@ -24,10 +24,10 @@ impl HealthApi {
     ///
     /// 200 while the process serves requests.
     #[oai(path = "/healthz", method = "get")]
-    async fn healthz(&self) -> Json<Status> {
-        Json(Status {
+    async fn healthz(&self) -> Result<Json<Status>, Fails<{ can::INTERNAL }>> {
+        Ok(Json(Status {
             status: "ok".into(),
-        })
+        }))
     }
 
     /// Readiness
@@ -37,7 +37,7 @@ impl HealthApi {
     async fn readyz(
         &self,
         db: Data<&DatabaseConnection>,
-    ) -> Result<Json<Status>, Fails<{ can::UNAVAILABLE }>> {
+    ) -> Result<Json<Status>, Fails<{ can::DATABASE }>> {
         database::ping(&db)
             .await
             .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;

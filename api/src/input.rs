@@ -77,11 +77,25 @@ impl<T: Type> Type for Input<T> {
     }
 }
 
-impl<T: ParseFromJSON> ParseFromJSON for Input<T> {
+/// A JSON value of exactly one declared type: no coercion (a number is not a string).
+pub trait FromJsonStrictly: Type + Sized {
+    fn from_json_strictly(value: Value) -> Option<Self>;
+}
+
+impl FromJsonStrictly for String {
+    fn from_json_strictly(value: Value) -> Option<Self> {
+        match value {
+            Value::String(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromJsonStrictly> ParseFromJSON for Input<T> {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         Ok(match value {
             None | Some(Value::Null) => Input::Missing,
-            Some(value) => T::parse_from_json(Some(value)).map_or(Input::Malformed, Input::Given),
+            Some(value) => T::from_json_strictly(value).map_or(Input::Malformed, Input::Given),
         })
     }
 }
@@ -145,14 +159,12 @@ impl Type for DecimalText {
     }
 }
 
-impl ParseFromJSON for DecimalText {
-    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+impl FromJsonStrictly for DecimalText {
+    fn from_json_strictly(value: Value) -> Option<Self> {
         match value {
-            Some(Value::Number(number)) => Ok(DecimalText(number.to_string())),
-            Some(Value::String(text)) => Ok(DecimalText(text)),
-            _ => Err(poem_openapi::types::ParseError::custom(
-                "expected a number or a numeric string",
-            )),
+            Value::Number(number) => Some(DecimalText(number.to_string())),
+            Value::String(text) => Some(DecimalText(text)),
+            _ => None,
         }
     }
 }

@@ -44,7 +44,7 @@ pub fn new(
         aggregate_id: Set(aggregate_id),
         version: Set(version),
         payload: Set(payload),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(crate::now()),
         published_at: Set(None),
     }
 }

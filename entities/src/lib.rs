@@ -9,3 +9,10 @@ pub mod ticket;
 pub mod user;
 
 pub use domain::{Email, Money, TicketTitle};
+
+/// The current time at the precision both databases keep (microseconds), so that a record built
+/// in memory equals the same record read back.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}

@@ -35,6 +35,14 @@ async fn body_endpoints(app: &TestApp) -> Vec<Endpoint> {
     ]
 }
 
+fn signup_endpoint() -> Endpoint {
+    Endpoint {
+        method: Method::POST,
+        path: "/api/users/signup".to_owned(),
+        token: None,
+    }
+}
+
 /// Sends `body` as is, with this content type (none when `None`).
 async fn send_raw(
     app: &TestApp,
@@ -152,11 +160,7 @@ async fn a_body_that_is_not_declared_json_is_415() {
 #[tokio::test]
 async fn json_with_a_charset_is_accepted() {
     let app = spawn_app().await;
-    let endpoint = Endpoint {
-        method: Method::POST,
-        path: "/api/users/signup".to_owned(),
-        token: None,
-    };
+    let endpoint = signup_endpoint();
     let body = r#"{"email":"a@example.com","password":"secret"}"#;
     let response = send_raw(
         &app,
@@ -171,11 +175,7 @@ async fn json_with_a_charset_is_accepted() {
 #[tokio::test]
 async fn a_body_above_the_limit_is_413() {
     let app = spawn_app().await;
-    let endpoint = Endpoint {
-        method: Method::POST,
-        path: "/api/users/signup".to_owned(),
-        token: None,
-    };
+    let endpoint = signup_endpoint();
     let big = json!({"email": "a@example.com", "password": "p".repeat(1024 * 1024)}).to_string();
 
     let response = send_raw(&app, &endpoint, Some(JSON), big.clone()).await;

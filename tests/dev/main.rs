@@ -100,8 +100,14 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(!cookie.contains("Secure"), "dev serves plain HTTP: {cookie}");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !cookie.contains("Secure"),
+        "dev serves plain HTTP: {cookie}"
+    );
     let data = dir.join(".data");
     assert!(data.join("ticketing.db").is_file());
     assert!(data.join("jwt.key").is_file());
@@ -136,7 +142,10 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
         if let Some(status) = running.0.try_wait().unwrap() {
             break status;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "dev did not stop on SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "dev did not stop on SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(status.success(), "dev exited with {status}");
@@ -191,11 +200,20 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
             "DATABASE_URL",
         ),
         (vec!["serve"], vec![("HTTP_ADDR", "nowhere")], "HTTP_ADDR"),
-        (vec!["serve"], vec![("JWT_TTL_SECONDS", "soon")], "JWT_TTL_SECONDS"),
-        (vec!["dev"], vec![("TEMPORAL_CLI", "/no/such/temporal")], "TEMPORAL_CLI"),
+        (
+            vec!["serve"],
+            vec![("JWT_TTL_SECONDS", "soon")],
+            "JWT_TTL_SECONDS",
+        ),
+        (
+            vec!["dev"],
+            vec![("TEMPORAL_CLI", "/no/such/temporal")],
+            "TEMPORAL_CLI",
+        ),
         (vec!["migrate"], vec![], "DATABASE_URL"),
     ] {
-        let dir = std::env::temp_dir().join(format!("ticketing-cfg-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("ticketing-cfg-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_ticketing"));
         command.args(&args).current_dir(&dir);
@@ -213,7 +231,11 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         let output = command.output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "{args:?} {env:?}: {stderr}");
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{args:?} {env:?}: {stderr}"
+        );
         assert!(stderr.contains(expected), "{args:?} {env:?}: {stderr}");
         let _ = std::fs::remove_dir_all(&dir);
     }

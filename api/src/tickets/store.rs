@@ -1,7 +1,6 @@
 //! Tickets in the database. Every change is conditional on the version it read and appends its
 //! event to the outbox in the same transaction.
 
-use chrono::Utc;
 use entities::{Money, TicketTitle, event, ticket};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -40,7 +39,7 @@ pub async fn create(
     title: TicketTitle,
     price: Money,
 ) -> Result<ticket::Model, ApiError> {
-    let now = Utc::now();
+    let now = entities::now();
     let ticket = ticket::Model {
         id: Uuid::new_v4(),
         title: title.into_string(),
@@ -91,7 +90,7 @@ pub async fn update(
         title: title.into_string(),
         price_cents: price.cents(),
         version: read.version + 1,
-        updated_at: Utc::now(),
+        updated_at: entities::now(),
         ..read.clone()
     };
     let txn = db.begin().await?;

@@ -209,21 +209,28 @@ impl UsersApi {
     ///
     /// Clears the `session` cookie. (A bearer token stays valid until it expires.)
     #[oai(path = "/api/users/signout", method = "post")]
-    async fn signout(&self, sessions: Data<&Sessions>) -> SignedOut {
-        SignedOut::Ok(Json(Empty {}), sessions.cleared_cookie())
+    async fn signout(
+        &self,
+        sessions: Data<&Sessions>,
+    ) -> Result<SignedOut, Fails<{ can::INTERNAL }>> {
+        Ok(SignedOut::Ok(Json(Empty {}), sessions.cleared_cookie()))
     }
 
     /// The current user
     ///
     /// Who the session (cookie or bearer token) belongs to; `null` when signed out. Never 401.
     #[oai(path = "/api/users/currentuser", method = "get")]
-    async fn current_user(&self, req: &Request, sessions: Data<&Sessions>) -> Json<CurrentUser> {
-        Json(CurrentUser {
+    async fn current_user(
+        &self,
+        req: &Request,
+        sessions: Data<&Sessions>,
+    ) -> Result<Json<CurrentUser>, Fails<{ can::INTERNAL }>> {
+        Ok(Json(CurrentUser {
             current_user: sessions.of_request(req).map(|claims| SessionUser {
                 id: claims.id,
                 email: claims.email,
                 iat: claims.iat,
             }),
-        })
+        }))
     }
 }

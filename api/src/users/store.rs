@@ -1,6 +1,5 @@
 //! Users in the database.
 
-use chrono::Utc;
 use entities::{Email, user};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
@@ -20,7 +19,7 @@ pub async fn insert(
         email: Set(email.as_str().to_owned()),
         email_key: Set(email.key()),
         password_hash: Set(password_hash),
-        created_at: Set(Utc::now()),
+        created_at: Set(entities::now()),
     };
     match user::Entity::insert(row).exec_with_returning(db).await {
         Ok(user) => Ok(Some(user)),
