@@ -95,7 +95,7 @@ async fn serve(
             args.temporal_ui_port
         );
     }
-    eprintln!("    database     {database_url}");
+    eprintln!("    database     {}", redact_password(database_url));
     eprintln!("  Press Ctrl-C to stop.");
     eprintln!();
     app.run_until_stopped(shutdown_signal()).await?;
@@ -264,4 +264,47 @@ fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`, for printing.
+fn redact_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..]
+        .find('/')
+        .map_or(url.len(), |i| scheme_end + i);
+    match url[scheme_end..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &url[scheme_end..scheme_end + at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end],
+                    &userinfo[..colon],
+                    &url[scheme_end + at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_are_not_printed() {
+        assert_eq!(
+            redact_password("postgres://u:s3cret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact_password("sqlite://.data/t.db?mode=rwc"),
+            "sqlite://.data/t.db?mode=rwc"
+        );
+    }
 }

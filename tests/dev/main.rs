@@ -62,6 +62,26 @@ async fn wait_until_up(client: &reqwest::Client, url: &str, child: &mut Child, l
     }
 }
 
+/// `ticketing dev` in `dir` on the given ports (HTTP, Temporal, Temporal UI), with nothing else
+/// configured, its output in `log`.
+fn start_dev(dir: &Path, (http, temporal, ui): (u16, u16, u16), log: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ticketing"))
+        .arg("dev")
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("JWT_KEY")
+        .env_remove("TEMPORAL_ADDRESS")
+        .env_remove("DATA_DIR")
+        .env("HTTP_ADDR", format!("127.0.0.1:{http}"))
+        .env("TEMPORAL_DEV_PORT", temporal.to_string())
+        .env("TEMPORAL_UI_PORT", ui.to_string())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(log).unwrap())
+        .stderr(std::fs::File::options().append(true).open(log).unwrap())
+        .spawn()
+        .expect("the ticketing binary starts")
+}
+
 fn temporal_cli() -> String {
     std::env::var("TEMPORAL_CLI").unwrap_or_else(|_| "temporal".into())
 }
@@ -72,21 +92,7 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
     std::fs::create_dir_all(&dir).unwrap();
     let (http, temporal, ui) = (free_port(), free_port(), free_port());
     let log = dir.join("dev.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_ticketing"))
-        .arg("dev")
-        .current_dir(&dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("JWT_KEY")
-        .env_remove("TEMPORAL_ADDRESS")
-        .env_remove("DATA_DIR")
-        .env("HTTP_ADDR", format!("127.0.0.1:{http}"))
-        .env("TEMPORAL_DEV_PORT", temporal.to_string())
-        .env("TEMPORAL_UI_PORT", ui.to_string())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(std::fs::File::options().append(true).open(&log).unwrap())
-        .spawn()
-        .expect("the ticketing binary starts");
+    let child = start_dev(&dir, (http, temporal, ui), &log);
     let mut running = Running(child);
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{http}");
@@ -155,17 +161,7 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
     );
 
     // A second start reuses the data: the user signed up above can sign in.
-    let child = Command::new(env!("CARGO_BIN_EXE_ticketing"))
-        .arg("dev")
-        .current_dir(&dir)
-        .env("HTTP_ADDR", format!("127.0.0.1:{http}"))
-        .env("TEMPORAL_DEV_PORT", temporal.to_string())
-        .env("TEMPORAL_UI_PORT", ui.to_string())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(std::fs::File::options().append(true).open(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let child = start_dev(&dir, (http, temporal, ui), &log);
     let mut running = Running(child);
     wait_until_up(&client, &format!("{base}/readyz"), &mut running.0, &log).await;
     let response = client
