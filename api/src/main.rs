@@ -1,12 +1,12 @@
 //! The `ticketing` binary: `dev`, `serve`, `migrate`, `openapi`.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, time::Duration};
 
 use api::{
     config::{Cli, Command, ConfigError},
     database, dev, openapi,
     startup::{Application, shutdown_signal},
-    telemetry,
+    telemetry, temporal,
 };
 use clap::Parser;
 
@@ -60,6 +60,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             tracing::info!(addr = %config.http_addr, port = app.port(), "serving HTTP");
             app.run_until_stopped(shutdown_signal()).await?;
             Ok(())
+        }
+        Command::Worker(args) => {
+            let config = args.worker_config()?;
+            let client = temporal::connect(&config.temporal, Duration::from_secs(30)).await?;
+            temporal::ensure_search_attributes(&client).await?;
+            let worker =
+                temporal::OrderWorker::build(&config, client, temporal::gateway(&config.gateway))
+                    .await?;
+            tracing::info!(task_queue = %config.temporal.task_queue, gateway = ?config.gateway, "worker running");
+            worker.run_until(shutdown_signal()).await
         }
         Command::Migrate(args) => {
             let url = args.require()?;

@@ -2,7 +2,10 @@
 
 use poem_openapi::{OpenApiService, Tags};
 
-use crate::{health::HealthApi, tickets::TicketsApi, users::UsersApi};
+use crate::{
+    health::HealthApi, orders::OrdersApi, payments::PaymentsApi, tickets::TicketsApi,
+    users::UsersApi,
+};
 
 #[derive(Tags)]
 pub enum Tag {
@@ -10,15 +13,19 @@ pub enum Tag {
     Users,
     /// Tickets for sale.
     Tickets,
+    /// Orders: each holds its ticket for a window while the buyer pays; an `OrderWorkflow` runs it.
+    Orders,
+    /// Paying for orders.
+    Payments,
     /// Health and readiness probes.
     Operations,
 }
 
-pub type Apis = (UsersApi, TicketsApi, HealthApi);
+pub type Apis = (UsersApi, TicketsApi, OrdersApi, PaymentsApi, HealthApi);
 
 pub fn service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (UsersApi, TicketsApi, HealthApi),
+        (UsersApi, TicketsApi, OrdersApi, PaymentsApi, HealthApi),
         "ticketing",
         env!("CARGO_PKG_VERSION"),
     )

@@ -11,7 +11,10 @@ use poem::{
 };
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::Sessions, config::AppConfig, database, error, openapi, telemetry};
+use crate::{
+    auth::Sessions, config::AppConfig, database, error, openapi, orders::OrderService, telemetry,
+    temporal,
+};
 
 /// The app, bound to its port, not yet serving.
 pub struct Application {
@@ -21,11 +24,19 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the database (already migrated) and binds the listener.
+    /// Connects to the database (already migrated) and to Temporal (making sure the search
+    /// attributes exist), and binds the listener.
     pub async fn build(config: AppConfig) -> anyhow::Result<Self> {
         let db = database::connect(&config.database_url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+        let client = temporal::connect(&config.temporal, Duration::from_secs(30)).await?;
+        temporal::ensure_search_attributes(&client).await?;
+        let orders = OrderService {
+            client,
+            task_queue: config.temporal.task_queue.clone(),
+            expiration_seconds: config.order_expiration_seconds,
+        };
         let acceptor = TcpListener::bind(config.http_addr)
             .into_acceptor()
             .await
@@ -40,7 +51,7 @@ impl Application {
             config.jwt_ttl_seconds,
             config.cookie_secure,
         );
-        let endpoint = routes(db, sessions, config.body_limit_bytes as usize);
+        let endpoint = routes(db, sessions, orders, config.body_limit_bytes as usize);
         Ok(Application {
             acceptor,
             port,
@@ -67,6 +78,7 @@ impl Application {
 pub fn routes(
     db: DatabaseConnection,
     sessions: Sessions,
+    orders: OrderService,
     body_limit: usize,
 ) -> poem::endpoint::BoxEndpoint<'static, Response> {
     let service = openapi::service();
@@ -77,6 +89,7 @@ pub fn routes(
         .with(CookieJarManager::new())
         .data(db)
         .data(sessions)
+        .data(orders)
         .around(move |ep, req| limit_body(ep, req, body_limit))
         .around(error::render_errors)
         .around(telemetry::log_requests)
@@ -125,4 +138,43 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Serves HTTP and runs a worker on this task until SIGINT/SIGTERM (or until either stops), then
+/// stops both gracefully.
+pub async fn run_app_and_worker(
+    app: Application,
+    worker: temporal::OrderWorker,
+) -> anyhow::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = std::sync::Arc::new(stop);
+    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stopped| *stopped).await;
+    };
+    let on_signal = {
+        let stop = stop.clone();
+        let stopped = stopped.clone();
+        async move {
+            tokio::select! {
+                _ = shutdown_signal() => { let _ = stop.send(true); }
+                _ = wait(stopped) => {}
+            }
+        }
+    };
+    let http = {
+        let stop = stop.clone();
+        let until = wait(stopped.clone());
+        async move {
+            let served = app.run_until_stopped(until).await;
+            let _ = stop.send(true);
+            served.map_err(anyhow::Error::from)
+        }
+    };
+    let work = async {
+        let worked = worker.run_until(wait(stopped.clone())).await;
+        let _ = stop.send(true);
+        worked
+    };
+    let ((), served, worked) = tokio::join!(on_signal, http, work);
+    served.and(worked)
 }

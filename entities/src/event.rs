@@ -28,6 +28,10 @@ impl ActiveModelBehavior for ActiveModel {}
 pub mod kind {
     pub const TICKET_CREATED: &str = "ticket:created";
     pub const TICKET_UPDATED: &str = "ticket:updated";
+    pub const ORDER_CREATED: &str = "order:created";
+    pub const ORDER_CANCELLED: &str = "order:cancelled";
+    pub const EXPIRATION_COMPLETE: &str = "expiration:complete";
+    pub const PAYMENT_CREATED: &str = "payment:created";
 }
 
 /// A new outbox row (its id is given by the database).

@@ -5,6 +5,8 @@
 
 pub mod domain;
 pub mod event;
+pub mod order;
+pub mod payment;
 pub mod ticket;
 pub mod user;
 

@@ -22,3 +22,17 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The ticket as its outbox events carry it: the record after the change.
+    pub fn event_payload(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "title": self.title,
+            "priceCents": self.price_cents,
+            "userId": self.user_id,
+            "version": self.version,
+            "orderId": self.order_id,
+        })
+    }
+}

@@ -1,6 +1,10 @@
 //! The test harness: every test gets the real app on a random loopback port, against a fresh
 //! database of its own (PostgreSQL when `TEST_DATABASE_URL` names a server, SQLite otherwise).
 
+use std::{sync::Arc, time::Duration};
+
+use activities::{PaymentGateway, gateway::SandboxGateway};
+use api::config::{AppConfig, GatewayConfig, TemporalConfig, WorkerConfig};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use tests::TestDatabase;
@@ -14,6 +18,11 @@ pub struct TestApp {
     /// A client with a cookie store, like a browser.
     pub client: reqwest::Client,
     pub db: TestDatabase,
+    /// The gateway the worker charges through (a sandbox unless the test chose another).
+    pub sandbox: SandboxGateway,
+    worker_config: WorkerConfig,
+    gateway: Arc<dyn PaymentGateway>,
+    worker: Option<TestWorker>,
 }
 
 /// A signed-up user and a bearer token for it.
@@ -23,23 +32,53 @@ pub struct TestUser {
     pub token: String,
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(|_| {}).await
+/// Everything a test may adjust before the app starts.
+pub struct TestConfig {
+    pub app: AppConfig,
+    pub worker: WorkerConfig,
+    pub gateway: Arc<dyn PaymentGateway>,
 }
 
-/// Spawns the app after letting the test adjust its configuration.
-pub async fn spawn_app_with(adjust: impl FnOnce(&mut api::config::AppConfig)) -> TestApp {
+pub async fn spawn_app() -> TestApp {
+    spawn_app_configured(|_| {}).await
+}
+
+/// Spawns the app after letting the test adjust its HTTP configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut AppConfig)) -> TestApp {
+    spawn_app_configured(|config| adjust(&mut config.app)).await
+}
+
+/// Spawns the app and its worker (on a task queue of its own, against the shared Temporal dev
+/// server) after letting the test adjust everything.
+pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestApp {
     let db = TestDatabase::create().await;
-    let mut config = api::config::AppConfig {
-        database_url: db.url.clone(),
-        http_addr: "127.0.0.1:0".parse().unwrap(),
-        jwt_key: api::config::JwtKey::new(JWT_KEY).unwrap(),
-        jwt_ttl_seconds: 3600,
-        cookie_secure: false,
-        body_limit_bytes: 64 * 1024,
+    let temporal = TemporalConfig {
+        address: tests::temporal_address().to_owned(),
+        namespace: "default".into(),
+        task_queue: format!("test-{}", uuid::Uuid::new_v4().simple()),
+    };
+    let sandbox = SandboxGateway::new();
+    let mut config = TestConfig {
+        app: AppConfig {
+            database_url: db.url.clone(),
+            http_addr: "127.0.0.1:0".parse().unwrap(),
+            jwt_key: api::config::JwtKey::new(JWT_KEY).unwrap(),
+            jwt_ttl_seconds: 3600,
+            cookie_secure: false,
+            body_limit_bytes: 64 * 1024,
+            temporal: temporal.clone(),
+            order_expiration_seconds: 900,
+        },
+        worker: WorkerConfig {
+            database_url: db.url.clone(),
+            temporal,
+            gateway: GatewayConfig::Sandbox,
+            currency: "usd".into(),
+        },
+        gateway: Arc::new(sandbox.clone()),
     };
     adjust(&mut config);
-    let app = api::startup::Application::build(config)
+    let app = api::startup::Application::build(config.app)
         .await
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -49,14 +88,92 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut api::config::AppConfig)) ->
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    let worker = TestWorker::start(config.worker.clone(), config.gateway.clone());
     TestApp {
         address,
         client,
         db,
+        sandbox,
+        worker_config: config.worker,
+        gateway: config.gateway,
+        worker: Some(worker),
+    }
+}
+
+/// A worker on a thread of its own (its run future is not `Send`).
+struct TestWorker {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestWorker {
+    fn start(config: WorkerConfig, gateway: Arc<dyn PaymentGateway>) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the worker");
+            runtime.block_on(async move {
+                let client = api::temporal::connect(&config.temporal, Duration::from_secs(30))
+                    .await
+                    .expect("the worker reaches Temporal");
+                let worker = api::temporal::OrderWorker::build(&config, client, gateway)
+                    .await
+                    .expect("the worker builds");
+                worker
+                    .run_until(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("the worker runs");
+            });
+        });
+        TestWorker {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops polling and waits for the tasks in flight.
+    fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for TestWorker {
+    fn drop(&mut self) {
+        // Don't wait for a graceful stop at the end of a test: just ask for it.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 
 impl TestApp {
+    /// Stops this app's worker (waiting for its tasks in flight), as a crash or a deploy would.
+    pub async fn stop_worker(&mut self) {
+        if let Some(mut worker) = self.worker.take() {
+            tokio::task::spawn_blocking(move || worker.stop())
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Starts a new worker for this app (after [`TestApp::stop_worker`]).
+    pub fn start_worker(&mut self) {
+        assert!(self.worker.is_none(), "a worker is already running");
+        self.worker = Some(TestWorker::start(
+            self.worker_config.clone(),
+            self.gateway.clone(),
+        ));
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -10,24 +10,17 @@ use uuid::Uuid;
 
 use crate::{error::ApiError, input::Page};
 
-/// The event payload of a ticket: the record as it is after the change.
-fn payload(ticket: &ticket::Model) -> serde_json::Value {
-    serde_json::json!({
-        "id": ticket.id,
-        "title": ticket.title,
-        "priceCents": ticket.price_cents,
-        "userId": ticket.user_id,
-        "version": ticket.version,
-        "orderId": ticket.order_id,
-    })
-}
-
 async fn append_event(
     db: &impl ConnectionTrait,
     kind: &str,
     ticket: &ticket::Model,
 ) -> Result<(), sea_orm::DbErr> {
-    event::Entity::insert(event::new(kind, ticket.id, ticket.version, payload(ticket)))
+    event::Entity::insert(event::new(
+        kind,
+        ticket.id,
+        ticket.version,
+        ticket.event_payload(),
+    ))
         .exec_without_returning(db)
         .await
         .map(|_| ())

@@ -1,0 +1,369 @@
+//! The activities' database work. Each function is idempotent: run again after a crash or a
+//! retry, it does its work at most once and answers as the first run did. Writes are conditional
+//! on the version read, and append their events to the outbox in the same transaction.
+
+use entities::{event, order, payment, ticket};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, SqlErr, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use crate::types::{
+    CancelReason, Payment, Reservation, ReserveInput, ReserveOutcome, Status,
+};
+
+/// How often a conditional write is retried after losing a race to a concurrent edit.
+const RACE_RETRIES: usize = 5;
+
+async fn append(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    id: Uuid,
+    version: i32,
+    payload: serde_json::Value,
+) -> Result<(), DbErr> {
+    event::Entity::insert(event::new(kind, id, version, payload))
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+fn reservation(order: &order::Model, title: String) -> Reservation {
+    Reservation {
+        order_id: order.id,
+        ticket_id: order.ticket_id,
+        buyer_id: order.user_id,
+        title,
+        price_cents: order.price_cents,
+        expires_at: order.expires_at,
+    }
+}
+
+/// Reserves the ticket for a new order: it must exist, must not be the buyer's own, and must be
+/// free; then the ticket points at the order and the order row is written with the price of the
+/// moment. A retry after success finds the order row and answers the same.
+pub async fn reserve(db: &DatabaseConnection, input: &ReserveInput) -> Result<ReserveOutcome, DbErr> {
+    for _ in 0..RACE_RETRIES {
+        if let Some(existing) = order::Entity::find_by_id(input.order_id).one(db).await? {
+            let title = ticket::Entity::find_by_id(existing.ticket_id)
+                .one(db)
+                .await?
+                .map(|t| t.title)
+                .unwrap_or_default();
+            return Ok(ReserveOutcome::Reserved(reservation(&existing, title)));
+        }
+        let Some(read) = ticket::Entity::find_by_id(input.ticket_id).one(db).await? else {
+            return Ok(ReserveOutcome::TicketNotFound);
+        };
+        if read.user_id == input.buyer_id {
+            return Ok(ReserveOutcome::OwnTicket);
+        }
+        if read.order_id.is_some() {
+            return Ok(ReserveOutcome::TicketTaken);
+        }
+        if let Some(reserved) = try_reserve(db, input, &read).await? {
+            return Ok(ReserveOutcome::Reserved(reserved));
+        }
+        // The ticket changed since we read it: read again.
+    }
+    Err(DbErr::Custom(format!(
+        "ticket {} kept changing while being reserved",
+        input.ticket_id
+    )))
+}
+
+/// The write half of [`reserve`]; `None` when the ticket is no longer at the version read.
+async fn try_reserve(
+    db: &DatabaseConnection,
+    input: &ReserveInput,
+    read: &ticket::Model,
+) -> Result<Option<Reservation>, DbErr> {
+    let now = entities::now();
+    let ticket = ticket::Model {
+        order_id: Some(input.order_id),
+        version: read.version + 1,
+        updated_at: now,
+        ..read.clone()
+    };
+    let order = order::Model {
+        id: input.order_id,
+        user_id: input.buyer_id,
+        ticket_id: read.id,
+        status: Status::Created.as_str().to_owned(),
+        cancel_reason: None,
+        price_cents: read.price_cents,
+        expires_at: input.expires_at,
+        version: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    // Write first, so that SQLite takes its write lock at the start of the transaction.
+    let txn = db.begin().await?;
+    let claimed = ticket::Entity::update_many()
+        .col_expr(ticket::Column::OrderId, Expr::value(ticket.order_id))
+        .col_expr(ticket::Column::Version, Expr::value(ticket.version))
+        .col_expr(ticket::Column::UpdatedAt, Expr::value(now))
+        .filter(ticket::Column::Id.eq(read.id))
+        .filter(ticket::Column::Version.eq(read.version))
+        .filter(ticket::Column::OrderId.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    order::Entity::insert(order::ActiveModel::from(order.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    append(&txn, event::kind::ORDER_CREATED, order.id, 0, order.event_payload()).await?;
+    append(
+        &txn,
+        event::kind::TICKET_UPDATED,
+        ticket.id,
+        ticket.version,
+        ticket.event_payload(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(reservation(&order, ticket.title)))
+}
+
+/// Moves an order from `from` to `to` (and bumps its version); a no-op when it is not in `from`.
+/// Returns the order as it is afterwards.
+async fn set_status(
+    db: &DatabaseConnection,
+    order_id: Uuid,
+    from: Status,
+    to: Status,
+) -> Result<order::Model, DbErr> {
+    for _ in 0..RACE_RETRIES {
+        let read = find_order(db, order_id).await?;
+        if read.status() != from {
+            return Ok(read);
+        }
+        let updated = order::Model {
+            status: to.as_str().to_owned(),
+            version: read.version + 1,
+            updated_at: entities::now(),
+            ..read.clone()
+        };
+        let result = order::Entity::update_many()
+            .col_expr(order::Column::Status, Expr::value(updated.status.clone()))
+            .col_expr(order::Column::Version, Expr::value(updated.version))
+            .col_expr(order::Column::UpdatedAt, Expr::value(updated.updated_at))
+            .filter(order::Column::Id.eq(order_id))
+            .filter(order::Column::Version.eq(read.version))
+            .exec(db)
+            .await?;
+        if result.rows_affected == 1 {
+            return Ok(updated);
+        }
+    }
+    Err(DbErr::Custom(format!("order {order_id} kept changing")))
+}
+
+async fn find_order(db: &impl ConnectionTrait, order_id: Uuid) -> Result<order::Model, DbErr> {
+    order::Entity::find_by_id(order_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("order {order_id}")))
+}
+
+/// `created` → `awaiting:payment`: from now on the timer cannot cancel the order.
+pub async fn mark_awaiting_payment(db: &DatabaseConnection, order_id: Uuid) -> Result<(), DbErr> {
+    set_status(db, order_id, Status::Created, Status::AwaitingPayment)
+        .await
+        .map(|_| ())
+}
+
+/// `awaiting:payment` → `created`, after a payment attempt that charged nothing.
+pub async fn reopen(db: &DatabaseConnection, order_id: Uuid) -> Result<(), DbErr> {
+    set_status(db, order_id, Status::AwaitingPayment, Status::Created)
+        .await
+        .map(|_| ())
+}
+
+/// Cancels an open order and frees its ticket, but only if the ticket is still reserved by this
+/// order. Returns the order's status afterwards: `Cancelled`, or `Complete` for a paid order
+/// (which is never cancelled).
+pub async fn cancel(
+    db: &DatabaseConnection,
+    order_id: Uuid,
+    reason: CancelReason,
+) -> Result<Status, DbErr> {
+    for _ in 0..RACE_RETRIES {
+        let read = find_order(db, order_id).await?;
+        match read.status() {
+            Status::Cancelled => return Ok(Status::Cancelled),
+            Status::Complete => return Ok(Status::Complete),
+            Status::Created | Status::AwaitingPayment => {}
+        }
+        if try_cancel(db, &read, reason).await? {
+            return Ok(Status::Cancelled);
+        }
+    }
+    Err(DbErr::Custom(format!("order {order_id} kept changing")))
+}
+
+async fn try_cancel(
+    db: &DatabaseConnection,
+    read: &order::Model,
+    reason: CancelReason,
+) -> Result<bool, DbErr> {
+    let now = entities::now();
+    let cancelled = order::Model {
+        status: Status::Cancelled.as_str().to_owned(),
+        cancel_reason: Some(reason.as_str().to_owned()),
+        version: read.version + 1,
+        updated_at: now,
+        ..read.clone()
+    };
+    let txn = db.begin().await?;
+    let result = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(cancelled.status.clone()))
+        .col_expr(
+            order::Column::CancelReason,
+            Expr::value(cancelled.cancel_reason.clone()),
+        )
+        .col_expr(order::Column::Version, Expr::value(cancelled.version))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(read.id))
+        .filter(order::Column::Version.eq(read.version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    // Free the ticket only if this order still holds it.
+    let freed = ticket::Entity::update_many()
+        .col_expr(ticket::Column::OrderId, Expr::value(Option::<Uuid>::None))
+        .col_expr(
+            ticket::Column::Version,
+            Expr::col(ticket::Column::Version).add(1),
+        )
+        .col_expr(ticket::Column::UpdatedAt, Expr::value(now))
+        .filter(ticket::Column::Id.eq(read.ticket_id))
+        .filter(ticket::Column::OrderId.eq(read.id))
+        .exec(&txn)
+        .await?;
+    append(
+        &txn,
+        event::kind::ORDER_CANCELLED,
+        cancelled.id,
+        cancelled.version,
+        cancelled.event_payload(),
+    )
+    .await?;
+    if reason == CancelReason::Expired {
+        append(
+            &txn,
+            event::kind::EXPIRATION_COMPLETE,
+            cancelled.id,
+            cancelled.version,
+            serde_json::json!({ "orderId": cancelled.id }),
+        )
+        .await?;
+    }
+    if freed.rows_affected == 1
+        && let Some(ticket) = ticket::Entity::find_by_id(read.ticket_id).one(&txn).await?
+    {
+        append(
+            &txn,
+            event::kind::TICKET_UPDATED,
+            ticket.id,
+            ticket.version,
+            ticket.event_payload(),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Records the payment of an order and completes it. The unique `order_id` of payments makes a
+/// second payment row impossible; a retry answers with the payment already recorded.
+pub async fn complete(
+    db: &DatabaseConnection,
+    order_id: Uuid,
+    charge_id: &str,
+    amount_cents: i64,
+    currency: &str,
+) -> Result<Payment, DbErr> {
+    if let Some(existing) = find_payment(db, order_id).await? {
+        return Ok(existing);
+    }
+    let read = find_order(db, order_id).await?;
+    let now = entities::now();
+    let row = payment::Model {
+        id: Uuid::new_v4(),
+        order_id,
+        charge_id: charge_id.to_owned(),
+        amount_cents,
+        currency: currency.to_owned(),
+        created_at: now,
+    };
+    let completed = order::Model {
+        status: Status::Complete.as_str().to_owned(),
+        version: read.version + 1,
+        updated_at: now,
+        ..read.clone()
+    };
+    let txn = db.begin().await?;
+    match payment::Entity::insert(payment::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            txn.rollback().await?;
+            return find_payment(db, order_id)
+                .await?
+                .ok_or_else(|| DbErr::Custom(format!("payment of order {order_id} vanished")));
+        }
+        Err(e) => return Err(e),
+    }
+    order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(completed.status.clone()))
+        .col_expr(
+            order::Column::Version,
+            Expr::col(order::Column::Version).add(1),
+        )
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(order_id))
+        .exec(&txn)
+        .await?;
+    append(
+        &txn,
+        event::kind::PAYMENT_CREATED,
+        row.id,
+        0,
+        serde_json::json!({
+            "id": row.id,
+            "orderId": order_id,
+            "chargeId": row.charge_id,
+            "amountCents": amount_cents,
+            "currency": currency,
+            "orderVersion": completed.version,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Payment {
+        payment_id: row.id,
+        charge_id: row.charge_id,
+    })
+}
+
+async fn find_payment(db: &DatabaseConnection, order_id: Uuid) -> Result<Option<Payment>, DbErr> {
+    Ok(payment::Entity::find()
+        .filter(payment::Column::OrderId.eq(order_id))
+        .one(db)
+        .await?
+        .map(|p| Payment {
+            payment_id: p.id,
+            charge_id: p.charge_id,
+        }))
+}

@@ -1,0 +1,71 @@
+//! What the order workflow sends its activities and gets back. Business outcomes (a taken ticket,
+//! a declined card) are values; only faults are errors.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use entities::order::{CancelReason, Status};
+
+pub use crate::gateway::ChargeOutcome;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReserveInput {
+    pub order_id: Uuid,
+    pub ticket_id: Uuid,
+    pub buyer_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The outcome of a reservation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReserveOutcome {
+    Reserved(Reservation),
+    /// No such ticket (404).
+    TicketNotFound,
+    /// The buyer is the ticket's seller (400).
+    OwnTicket,
+    /// Another order holds the ticket (400).
+    TicketTaken,
+}
+
+/// A ticket held by an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub order_id: Uuid,
+    pub ticket_id: Uuid,
+    pub buyer_id: Uuid,
+    pub title: String,
+    /// The price when the order was made, in integer cents.
+    pub price_cents: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelInput {
+    pub order_id: Uuid,
+    pub reason: CancelReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeInput {
+    pub order_id: Uuid,
+    /// Sent to the provider so that a retried charge is never charged twice.
+    pub idempotency_key: String,
+    pub amount_cents: i64,
+    pub token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompleteInput {
+    pub order_id: Uuid,
+    pub charge_id: String,
+    pub amount_cents: i64,
+}
+
+/// A recorded payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub payment_id: Uuid,
+    pub charge_id: String,
+}

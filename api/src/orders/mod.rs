@@ -1,0 +1,367 @@
+//! `/api/orders`: make an order (which starts its `OrderWorkflow`), list, show, cancel, and the
+//! workflow's live state.
+
+pub mod store;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use entities::{Money, order, ticket};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+use sea_orm::DatabaseConnection;
+use temporalio_client::{
+    Client, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy, WorkflowQueryOptions,
+    WorkflowUpdateWithStartOptions, errors::WorkflowUpdateError,
+};
+use uuid::Uuid;
+use workflows::{OrderInput, OrderWorkflow, workflow_id};
+
+use activities::types::ReserveOutcome;
+
+use crate::{
+    auth::SignedIn,
+    error::{ApiError, Fails, can},
+    input::{Input, Page},
+    json::{Price, iso8601},
+    openapi::Tag,
+};
+
+/// How long the API waits for the workflow to answer an update before it gives up with 503.
+pub const UPDATE_PATIENCE: Duration = Duration::from_secs(30);
+
+/// What the order endpoints need: the Temporal client and the order settings.
+#[derive(Clone)]
+pub struct OrderService {
+    pub client: Client,
+    pub task_queue: String,
+    pub expiration_seconds: u64,
+}
+
+impl OrderService {
+    pub fn handle(&self, order_id: Uuid) -> temporalio_client::WorkflowHandle<Client, OrderWorkflow> {
+        self.client.get_workflow_handle::<OrderWorkflow>(workflow_id(order_id))
+    }
+}
+
+/// Temporal could not be reached, or did not answer in time.
+pub fn temporal_unavailable(error: impl std::fmt::Display) -> ApiError {
+    ApiError::Unavailable(format!("Temporal: {error}"))
+}
+
+/// The message of a failed update (a validator's refusal, in the contract's words).
+pub fn update_failure_message(error: &WorkflowUpdateError) -> Option<String> {
+    match error {
+        WorkflowUpdateError::Failed(failure) => Some(failure.message.clone()),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct NewOrder {
+    /// The ticket to reserve.
+    #[oai(rename = "ticketId")]
+    ticket_id: Input<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct OrderTicketJson {
+    id: Uuid,
+    title: String,
+    /// The price captured when the order was made.
+    price: Price,
+    version: i32,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct OrderJson {
+    id: Uuid,
+    /// The buyer.
+    user_id: Uuid,
+    /// `created`, `awaiting:payment`, `cancelled` or `complete`.
+    status: String,
+    /// When an unpaid order expires (ISO-8601 UTC).
+    expires_at: String,
+    version: i32,
+    ticket: OrderTicketJson,
+}
+
+impl OrderJson {
+    pub fn new(order: order::Model, ticket: Option<ticket::Model>) -> Self {
+        let (title, version) = ticket
+            .map(|t| (t.title, t.version))
+            .unwrap_or_default();
+        OrderJson {
+            id: order.id,
+            user_id: order.user_id,
+            status: order.status,
+            expires_at: iso8601(order.expires_at),
+            version: order.version,
+            ticket: OrderTicketJson {
+                id: order.ticket_id,
+                title,
+                price: Price(Money::from_cents(order.price_cents)),
+                version,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct WorkflowStateJson {
+    workflow_id: String,
+    run_id: String,
+    /// `reserving`, `created`, `awaiting:payment`, `cancelled`, `complete` (or `rejected`).
+    status: String,
+    expires_at: Option<String>,
+    /// Seconds until the order expires; 0 once it is paid, cancelled or expired.
+    seconds_left: i64,
+    #[oai(skip_serializing_if_is_none)]
+    payment_id: Option<Uuid>,
+}
+
+#[derive(ApiResponse)]
+pub enum Created {
+    /// The ticket is reserved for the buyer until `expiresAt`.
+    #[oai(status = 201)]
+    Created(Json<OrderJson>),
+}
+
+#[derive(ApiResponse)]
+pub enum Cancelled {
+    /// The order is cancelled and its ticket free again.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+/// An order of the signed-in buyer; 404 for none (or a malformed id), 401 for someone else's.
+pub async fn owned_order(
+    db: &DatabaseConnection,
+    auth: &SignedIn,
+    id: Input<Uuid>,
+) -> Result<store::OrderWithTicket, ApiError> {
+    let Input::Given(id) = id else {
+        return Err(ApiError::NotFound);
+    };
+    let (order, ticket) = store::find(db, id).await?.ok_or(ApiError::NotFound)?;
+    if order.user_id != auth.claims().id {
+        return Err(ApiError::NotAuthorized);
+    }
+    Ok((order, ticket))
+}
+
+pub struct OrdersApi;
+
+#[OpenApi(tag = "Tag::Orders")]
+impl OrdersApi {
+    /// Order a ticket
+    ///
+    /// Reserves the ticket for the buyer for the order window (15 minutes by default) and starts
+    /// the order's workflow; answers once the reservation is decided.
+    #[oai(path = "/api/orders", method = "post")]
+    async fn create(
+        &self,
+        auth: SignedIn,
+        db: Data<&DatabaseConnection>,
+        orders: Data<&OrderService>,
+        body: Json<NewOrder>,
+    ) -> Result<Created, Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>>
+    {
+        let ticket_id = match body.0.ticket_id {
+            Input::Given(text) => text.trim().parse::<Uuid>().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            ApiError::Validation(vec![crate::error::invalid("ticketId", "TicketId must be provided")])
+        })?;
+        let buyer = auth.claims().id;
+
+        // Cheap refusals first, without starting a workflow (the workflow decides for real).
+        let ticket = crate::tickets::store::find(&db, ticket_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if ticket.user_id == buyer {
+            return Err(ApiError::bad_request("You cannot buy your own ticket").into());
+        }
+        if ticket.order_id.is_some() {
+            return Err(ApiError::bad_request("Ticket is already reserved").into());
+        }
+
+        let order_id = Uuid::new_v4();
+        let input = OrderInput {
+            order_id,
+            ticket_id,
+            buyer_id: buyer,
+            expiration_seconds: orders.expiration_seconds,
+        };
+        let options = WorkflowUpdateWithStartOptions::new(
+            orders.task_queue.clone(),
+            workflow_id(order_id),
+            WorkflowIdConflictPolicy::Fail,
+        )
+        .build();
+        let reserved = tokio::time::timeout(
+            UPDATE_PATIENCE,
+            orders.client.execute_update_with_start_workflow(
+                OrderWorkflow::run,
+                input,
+                OrderWorkflow::reservation,
+                (),
+                options,
+            ),
+        )
+        .await
+        .map_err(|_| temporal_unavailable("no answer to the reservation in time"))?
+        .map_err(temporal_unavailable)?;
+        match reserved {
+            ReserveOutcome::Reserved(_) => {
+                let (order, ticket) = store::find(&db, order_id)
+                    .await?
+                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row")))?;
+                Ok(Created::Created(Json(OrderJson::new(order, ticket))))
+            }
+            ReserveOutcome::TicketNotFound => Err(ApiError::NotFound.into()),
+            ReserveOutcome::OwnTicket => {
+                Err(ApiError::bad_request("You cannot buy your own ticket").into())
+            }
+            ReserveOutcome::TicketTaken => {
+                Err(ApiError::bad_request("Ticket is already reserved").into())
+            }
+        }
+    }
+
+    /// My orders
+    ///
+    /// The buyer's orders, all statuses, oldest first.
+    #[oai(path = "/api/orders", method = "get")]
+    async fn list(
+        &self,
+        auth: SignedIn,
+        db: Data<&DatabaseConnection>,
+        /// How many orders at most (1 to 500; 100 when absent).
+        limit: Query<Option<Input<i64>>>,
+        /// How many to skip (0 when absent).
+        offset: Query<Option<Input<i64>>>,
+    ) -> Result<Json<Vec<OrderJson>>, Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::DATABASE }>>
+    {
+        let page = Page::parse(limit.0, offset.0)?;
+        let orders = store::list_for_buyer(&db, auth.claims().id, page).await?;
+        Ok(Json(
+            orders
+                .into_iter()
+                .map(|(order, ticket)| OrderJson::new(order, ticket))
+                .collect(),
+        ))
+    }
+
+    /// Show an order
+    #[oai(path = "/api/orders/:id", method = "get")]
+    async fn show(
+        &self,
+        auth: SignedIn,
+        db: Data<&DatabaseConnection>,
+        id: Path<Input<Uuid>>,
+    ) -> Result<Json<OrderJson>, Fails<{ can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>> {
+        let (order, ticket) = owned_order(&db, &auth, id.0).await?;
+        Ok(Json(OrderJson::new(order, ticket)))
+    }
+
+    /// Cancel an order
+    ///
+    /// Frees the ticket. Cancelling a cancelled order answers 204 again; a completed order cannot
+    /// be cancelled.
+    #[oai(path = "/api/orders/:id", method = "delete")]
+    async fn cancel(
+        &self,
+        auth: SignedIn,
+        db: Data<&DatabaseConnection>,
+        orders: Data<&OrderService>,
+        id: Path<Input<Uuid>>,
+    ) -> Result<Cancelled, Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>>
+    {
+        let (order, _) = owned_order(&db, &auth, id.0).await?;
+        match order.status() {
+            order::Status::Complete => {
+                return Err(ApiError::bad_request("Cannot cancel a completed order").into());
+            }
+            order::Status::Cancelled => return Ok(Cancelled::NoContent),
+            order::Status::Created | order::Status::AwaitingPayment => {}
+        }
+        let sent = tokio::time::timeout(
+            UPDATE_PATIENCE,
+            orders.handle(order.id).execute_update(
+                OrderWorkflow::cancel,
+                (),
+                WorkflowExecuteUpdateOptions::default(),
+            ),
+        )
+        .await
+        .map_err(|_| temporal_unavailable("no answer to the cancellation in time"))?;
+        match sent {
+            Ok(()) => Ok(Cancelled::NoContent),
+            Err(error) => {
+                if let Some(message) = update_failure_message(&error) {
+                    return Err(ApiError::BadRequest(message).into());
+                }
+                // The workflow may have ended meanwhile (expired, paid): the database says how.
+                let (now, _) = store::find(&db, order.id).await?.ok_or(ApiError::NotFound)?;
+                match now.status() {
+                    order::Status::Cancelled => Ok(Cancelled::NoContent),
+                    order::Status::Complete => {
+                        Err(ApiError::bad_request("Cannot cancel a completed order").into())
+                    }
+                    _ => Err(temporal_unavailable(error).into()),
+                }
+            }
+        }
+    }
+
+    /// The order's workflow, live
+    ///
+    /// The state of the order's `OrderWorkflow`, from its `state` query.
+    #[oai(path = "/api/orders/:id/workflow", method = "get")]
+    async fn workflow(
+        &self,
+        auth: SignedIn,
+        db: Data<&DatabaseConnection>,
+        orders: Data<&OrderService>,
+        id: Path<Input<Uuid>>,
+    ) -> Result<Json<WorkflowStateJson>, Fails<{ can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>>
+    {
+        let (order, _) = owned_order(&db, &auth, id.0).await?;
+        let handle = orders.handle(order.id);
+        let asked = tokio::time::timeout(UPDATE_PATIENCE, async {
+            let state = handle
+                .query(OrderWorkflow::state, (), WorkflowQueryOptions::default())
+                .await
+                .map_err(temporal_unavailable)?;
+            let described = handle
+                .describe(Default::default())
+                .await
+                .map_err(temporal_unavailable)?;
+            Ok::<_, ApiError>((state, described.run_id().to_owned()))
+        })
+        .await
+        .map_err(|_| temporal_unavailable("no answer to the state query in time"))?;
+        let (state, run_id) = asked?;
+        let open = matches!(state.status.as_str(), "created" | "awaiting:payment" | "reserving");
+        let seconds_left = match (open, state.expires_at) {
+            (true, Some(at)) => (at - Utc::now()).num_seconds().max(0),
+            _ => 0,
+        };
+        Ok(Json(WorkflowStateJson {
+            workflow_id: workflow_id(order.id),
+            run_id,
+            status: state.status,
+            expires_at: state.expires_at.map(iso8601),
+            seconds_left,
+            payment_id: state.payment_id,
+        }))
+    }
+}
