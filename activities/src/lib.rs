@@ -18,7 +18,9 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
 pub use gateway::{ChargeOutcome, ChargeRequest, GatewayError, PaymentGateway};
-use types::{CancelInput, ChargeInput, CompleteInput, Payment, ReserveInput, ReserveOutcome, Status};
+use types::{
+    CancelInput, ChargeInput, CompleteInput, Payment, ReserveInput, ReserveOutcome, Status,
+};
 
 /// The activities of `OrderWorkflow`, with what they need: the database, the payment gateway and
 /// the currency prices are in.

@@ -4,15 +4,13 @@
 
 use entities::{event, order, payment, ticket};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, SqlErr, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
-use crate::types::{
-    CancelReason, Payment, Reservation, ReserveInput, ReserveOutcome, Status,
-};
+use crate::types::{CancelReason, Payment, Reservation, ReserveInput, ReserveOutcome, Status};
 
 /// How often a conditional write is retried after losing a race to a concurrent edit.
 const RACE_RETRIES: usize = 5;
@@ -44,7 +42,10 @@ fn reservation(order: &order::Model, title: String) -> Reservation {
 /// Reserves the ticket for a new order: it must exist, must not be the buyer's own, and must be
 /// free; then the ticket points at the order and the order row is written with the price of the
 /// moment. A retry after success finds the order row and answers the same.
-pub async fn reserve(db: &DatabaseConnection, input: &ReserveInput) -> Result<ReserveOutcome, DbErr> {
+pub async fn reserve(
+    db: &DatabaseConnection,
+    input: &ReserveInput,
+) -> Result<ReserveOutcome, DbErr> {
     for _ in 0..RACE_RETRIES {
         if let Some(existing) = order::Entity::find_by_id(input.order_id).one(db).await? {
             let title = ticket::Entity::find_by_id(existing.ticket_id)
@@ -117,7 +118,14 @@ async fn try_reserve(
     order::Entity::insert(order::ActiveModel::from(order.clone()))
         .exec_without_returning(&txn)
         .await?;
-    append(&txn, event::kind::ORDER_CREATED, order.id, 0, order.event_payload()).await?;
+    append(
+        &txn,
+        event::kind::ORDER_CREATED,
+        order.id,
+        0,
+        order.event_payload(),
+    )
+    .await?;
     append(
         &txn,
         event::kind::TICKET_UPDATED,

@@ -106,12 +106,21 @@ pub struct PaymentArgs {
     pub payment_gateway: GatewayKind,
 
     /// Secret key of the Stripe account; required with PAYMENT_GATEWAY=stripe.
-    #[arg(long, env = "STRIPE_SECRET_KEY", value_name = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "STRIPE_SECRET_KEY",
+        value_name = "STRIPE_SECRET_KEY",
+        hide_env_values = true
+    )]
     pub stripe_secret_key: Option<String>,
 
     /// Base URL of the Stripe API.
-    #[arg(long, env = "STRIPE_API_BASE", value_name = "STRIPE_API_BASE",
-          default_value = "https://api.stripe.com")]
+    #[arg(
+        long,
+        env = "STRIPE_API_BASE",
+        value_name = "STRIPE_API_BASE",
+        default_value = "https://api.stripe.com"
+    )]
     pub stripe_api_base: String,
 
     /// Currency of every price (ISO 4217, lowercase).
@@ -273,7 +282,10 @@ pub struct AppConfig {
 #[derive(Clone)]
 pub enum GatewayConfig {
     Sandbox,
-    Stripe { secret_key: String, api_base: String },
+    Stripe {
+        secret_key: String,
+        api_base: String,
+    },
 }
 
 impl fmt::Debug for GatewayConfig {
@@ -301,7 +313,9 @@ impl TemporalArgs {
             .temporal_address
             .as_deref()
             .or(default_address)
-            .ok_or_else(|| ConfigError("TEMPORAL_ADDRESS is required (e.g. 127.0.0.1:7233)".into()))?;
+            .ok_or_else(|| {
+                ConfigError("TEMPORAL_ADDRESS is required (e.g. 127.0.0.1:7233)".into())
+            })?;
         let address = address.trim().trim_start_matches("http://").to_owned();
         if address.is_empty() || address.contains('/') || !address.contains(':') {
             return Err(ConfigError(format!(
@@ -334,7 +348,9 @@ impl PaymentArgs {
                     .clone()
                     .filter(|k| !k.trim().is_empty())
                     .ok_or_else(|| {
-                        ConfigError("STRIPE_SECRET_KEY is required with PAYMENT_GATEWAY=stripe".into())
+                        ConfigError(
+                            "STRIPE_SECRET_KEY is required with PAYMENT_GATEWAY=stripe".into(),
+                        )
                     })?;
                 let api_base = self.stripe_api_base.trim_end_matches('/').to_owned();
                 if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {

@@ -149,9 +149,9 @@ impl ResponseError for ApiError {
         let status = self.status();
         match self {
             ApiError::Validation(entries) => body(status, entries.clone()),
-            ApiError::BadRequest(text) | ApiError::Conflict(text) | ApiError::PaymentRequired(text) => {
-                message(status, text.clone())
-            }
+            ApiError::BadRequest(text)
+            | ApiError::Conflict(text)
+            | ApiError::PaymentRequired(text) => message(status, text.clone()),
             ApiError::NotAuthorized => message(status, "Not authorized"),
             ApiError::NotFound => message(status, "Not Found"),
             ApiError::Unavailable(_) => {
@@ -191,7 +191,11 @@ const DOCUMENTED: &[(u16, u16, &str)] = &[
         "Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON",
     ),
     (can::NOT_AUTHORIZED, 401, "Not signed in, or not the owner"),
-    (can::PAYMENT_REQUIRED, 402, "The card was declined (the message is the payment provider's); the order is cancelled"),
+    (
+        can::PAYMENT_REQUIRED,
+        402,
+        "The card was declined (the message is the payment provider's); the order is cancelled",
+    ),
     (can::NOT_FOUND, 404, "No such resource (or a malformed id)"),
     (
         can::CONFLICT,

@@ -48,7 +48,12 @@ impl MigrationTrait for Migration {
                             .timestamp_with_time_zone()
                             .not_null(),
                     )
-                    .col(ColumnDef::new(Orders::Version).integer().not_null().default(0))
+                    .col(
+                        ColumnDef::new(Orders::Version)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
                     .col(
                         ColumnDef::new(Orders::CreatedAt)
                             .timestamp_with_time_zone()

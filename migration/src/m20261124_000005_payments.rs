@@ -29,9 +29,18 @@ impl MigrationTrait for Migration {
                     .table(Payments::Table)
                     .col(ColumnDef::new(Payments::Id).uuid().not_null().primary_key())
                     // At most one payment per order, whatever retries happen.
-                    .col(ColumnDef::new(Payments::OrderId).uuid().not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Payments::OrderId)
+                            .uuid()
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Payments::ChargeId).string().not_null())
-                    .col(ColumnDef::new(Payments::AmountCents).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(Payments::AmountCents)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Payments::Currency).string().not_null())
                     .col(
                         ColumnDef::new(Payments::CreatedAt)

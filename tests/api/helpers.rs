@@ -101,13 +101,13 @@ pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestA
 }
 
 /// A worker on a thread of its own (its run future is not `Send`).
-struct TestWorker {
+pub struct TestWorker {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestWorker {
-    fn start(config: WorkerConfig, gateway: Arc<dyn PaymentGateway>) -> Self {
+    pub fn start(config: WorkerConfig, gateway: Arc<dyn PaymentGateway>) -> Self {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -172,6 +172,13 @@ impl TestApp {
             self.worker_config.clone(),
             self.gateway.clone(),
         ));
+    }
+
+    /// A Temporal client on the test server, as an operator would use it.
+    pub async fn temporal(&self) -> temporalio_client::Client {
+        api::temporal::connect(&self.worker_config.temporal, Duration::from_secs(10))
+            .await
+            .expect("the test reaches Temporal")
     }
 
     pub fn url(&self, path: &str) -> String {

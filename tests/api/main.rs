@@ -1,7 +1,11 @@
 mod errors;
 mod health;
 mod helpers;
+mod lifecycle;
 mod openapi;
+mod orders;
+mod payments;
 mod ticket_versions;
 mod tickets;
+mod time_skipping;
 mod users;

@@ -28,8 +28,7 @@ use serde::{Deserialize, Serialize};
 use temporalio_common::{RetryPolicy, search_attributes::SearchAttributeKey};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, CancellableFuture, WorkflowContext, WorkflowContextView,
-    WorkflowResult,
+    ActivityOptions, CancellableFuture, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 use uuid::Uuid;
 
@@ -114,7 +113,10 @@ enum Phase {
 
 impl Phase {
     fn is_final(self) -> bool {
-        matches!(self, Phase::Rejected | Phase::Cancelled(_) | Phase::Complete)
+        matches!(
+            self,
+            Phase::Rejected | Phase::Cancelled(_) | Phase::Complete
+        )
     }
 
     fn label(self) -> &'static str {
@@ -246,7 +248,10 @@ async fn cancel_order(
 #[workflow_methods]
 impl OrderWorkflow {
     #[run]
-    pub async fn run(ctx: &mut WorkflowContext<Self>, input: OrderInput) -> WorkflowResult<OrderOutcome> {
+    pub async fn run(
+        ctx: &mut WorkflowContext<Self>,
+        input: OrderInput,
+    ) -> WorkflowResult<OrderOutcome> {
         let window = Duration::from_secs(input.expiration_seconds);
         let started: DateTime<Utc> = ctx
             .workflow_time()
@@ -300,7 +305,8 @@ impl OrderWorkflow {
         if timer_fired {
             ctx.state_mut(|s| s.expired = true);
             // A payment already in flight finishes first; if it charged nothing, the order expires.
-            ctx.wait_condition(|s| s.phase != Phase::AwaitingPayment).await?;
+            ctx.wait_condition(|s| s.phase != Phase::AwaitingPayment)
+                .await?;
             if ctx.state(|s| s.phase) == Phase::Created {
                 cancel_order(ctx, input.order_id, CancelReason::Expired).await?;
             }
@@ -332,7 +338,11 @@ impl OrderWorkflow {
     }
 
     #[update_validator(pay)]
-    fn validate_pay(&self, _ctx: &WorkflowContextView, input: &PayInput) -> Result<(), HandlerError> {
+    fn validate_pay(
+        &self,
+        _ctx: &WorkflowContextView,
+        input: &PayInput,
+    ) -> Result<(), HandlerError> {
         if input.token.trim().is_empty() {
             return Err("Token is required".into());
         }
@@ -344,7 +354,10 @@ impl OrderWorkflow {
 
     /// Charges the order's price once and completes it; a declined card cancels it.
     #[update]
-    pub async fn pay(ctx: &mut WorkflowContext<Self>, input: PayInput) -> Result<PayOutcome, HandlerError> {
+    pub async fn pay(
+        ctx: &mut WorkflowContext<Self>,
+        input: PayInput,
+    ) -> Result<PayOutcome, HandlerError> {
         // Checked again here: two payments validated in one activation must not both proceed.
         if let Some(refusal) = ctx.state(|s| s.payment_refusal()) {
             return Err(refusal.into());

@@ -43,8 +43,12 @@ pub struct OrderService {
 }
 
 impl OrderService {
-    pub fn handle(&self, order_id: Uuid) -> temporalio_client::WorkflowHandle<Client, OrderWorkflow> {
-        self.client.get_workflow_handle::<OrderWorkflow>(workflow_id(order_id))
+    pub fn handle(
+        &self,
+        order_id: Uuid,
+    ) -> temporalio_client::WorkflowHandle<Client, OrderWorkflow> {
+        self.client
+            .get_workflow_handle::<OrderWorkflow>(workflow_id(order_id))
     }
 }
 
@@ -93,9 +97,7 @@ pub struct OrderJson {
 
 impl OrderJson {
     pub fn new(order: order::Model, ticket: Option<ticket::Model>) -> Self {
-        let (title, version) = ticket
-            .map(|t| (t.title, t.version))
-            .unwrap_or_default();
+        let (title, version) = ticket.map(|t| (t.title, t.version)).unwrap_or_default();
         OrderJson {
             id: order.id,
             user_id: order.user_id,
@@ -171,14 +173,19 @@ impl OrdersApi {
         db: Data<&DatabaseConnection>,
         orders: Data<&OrderService>,
         body: Json<NewOrder>,
-    ) -> Result<Created, Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>>
-    {
+    ) -> Result<
+        Created,
+        Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>,
+    > {
         let ticket_id = match body.0.ticket_id {
             Input::Given(text) => text.trim().parse::<Uuid>().ok(),
             _ => None,
         }
         .ok_or_else(|| {
-            ApiError::Validation(vec![crate::error::invalid("ticketId", "TicketId must be provided")])
+            ApiError::Validation(vec![crate::error::invalid(
+                "ticketId",
+                "TicketId must be provided",
+            )])
         })?;
         let buyer = auth.claims().id;
 
@@ -221,9 +228,9 @@ impl OrdersApi {
         .map_err(temporal_unavailable)?;
         match reserved {
             ReserveOutcome::Reserved(_) => {
-                let (order, ticket) = store::find(&db, order_id)
-                    .await?
-                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row")))?;
+                let (order, ticket) = store::find(&db, order_id).await?.ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row"))
+                })?;
                 Ok(Created::Created(Json(OrderJson::new(order, ticket))))
             }
             ReserveOutcome::TicketNotFound => Err(ApiError::NotFound.into()),
@@ -248,8 +255,10 @@ impl OrdersApi {
         limit: Query<Option<Input<i64>>>,
         /// How many to skip (0 when absent).
         offset: Query<Option<Input<i64>>>,
-    ) -> Result<Json<Vec<OrderJson>>, Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::DATABASE }>>
-    {
+    ) -> Result<
+        Json<Vec<OrderJson>>,
+        Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::DATABASE }>,
+    > {
         let page = Page::parse(limit.0, offset.0)?;
         let orders = store::list_for_buyer(&db, auth.claims().id, page).await?;
         Ok(Json(
@@ -267,7 +276,8 @@ impl OrdersApi {
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
         id: Path<Input<Uuid>>,
-    ) -> Result<Json<OrderJson>, Fails<{ can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>> {
+    ) -> Result<Json<OrderJson>, Fails<{ can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>>
+    {
         let (order, ticket) = owned_order(&db, &auth, id.0).await?;
         Ok(Json(OrderJson::new(order, ticket)))
     }
@@ -283,8 +293,10 @@ impl OrdersApi {
         db: Data<&DatabaseConnection>,
         orders: Data<&OrderService>,
         id: Path<Input<Uuid>>,
-    ) -> Result<Cancelled, Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>>
-    {
+    ) -> Result<
+        Cancelled,
+        Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>,
+    > {
         let (order, _) = owned_order(&db, &auth, id.0).await?;
         match order.status() {
             order::Status::Complete => {
@@ -310,7 +322,9 @@ impl OrdersApi {
                     return Err(ApiError::BadRequest(message).into());
                 }
                 // The workflow may have ended meanwhile (expired, paid): the database says how.
-                let (now, _) = store::find(&db, order.id).await?.ok_or(ApiError::NotFound)?;
+                let (now, _) = store::find(&db, order.id)
+                    .await?
+                    .ok_or(ApiError::NotFound)?;
                 match now.status() {
                     order::Status::Cancelled => Ok(Cancelled::NoContent),
                     order::Status::Complete => {
@@ -332,8 +346,10 @@ impl OrdersApi {
         db: Data<&DatabaseConnection>,
         orders: Data<&OrderService>,
         id: Path<Input<Uuid>>,
-    ) -> Result<Json<WorkflowStateJson>, Fails<{ can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>>
-    {
+    ) -> Result<
+        Json<WorkflowStateJson>,
+        Fails<{ can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>,
+    > {
         let (order, _) = owned_order(&db, &auth, id.0).await?;
         let handle = orders.handle(order.id);
         let asked = tokio::time::timeout(UPDATE_PATIENCE, async {
@@ -350,7 +366,10 @@ impl OrdersApi {
         .await
         .map_err(|_| temporal_unavailable("no answer to the state query in time"))?;
         let (state, run_id) = asked?;
-        let open = matches!(state.status.as_str(), "created" | "awaiting:payment" | "reserving");
+        let open = matches!(
+            state.status.as_str(),
+            "created" | "awaiting:payment" | "reserving"
+        );
         let seconds_left = match (open, state.expires_at) {
             (true, Some(at)) => (at - Utc::now()).num_seconds().max(0),
             _ => 0,

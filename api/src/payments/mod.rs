@@ -13,7 +13,10 @@ use crate::{
     error::{ApiError, Fails, can, invalid},
     input::Input,
     openapi::Tag,
-    orders::{OrderService, UPDATE_PATIENCE, owned_order, store, temporal_unavailable, update_failure_message},
+    orders::{
+        OrderService, UPDATE_PATIENCE, owned_order, store, temporal_unavailable,
+        update_failure_message,
+    },
 };
 
 #[derive(Debug, Object)]
@@ -70,7 +73,15 @@ impl PaymentsApi {
         body: Json<NewPayment>,
     ) -> Result<
         Paid,
-        Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::NOT_FOUND | can::PAYMENT_REQUIRED | can::DATABASE }>,
+        Fails<
+            {
+                can::JSON_BODY
+                    | can::NOT_AUTHORIZED
+                    | can::NOT_FOUND
+                    | can::PAYMENT_REQUIRED
+                    | can::DATABASE
+            },
+        >,
     > {
         let body = body.0;
         let order_id = match body.order_id {
@@ -130,7 +141,9 @@ impl PaymentsApi {
                     .into());
                 }
                 // The workflow may have ended meanwhile (expired): the database says how.
-                let (now, _) = store::find(&db, order.id).await?.ok_or(ApiError::NotFound)?;
+                let (now, _) = store::find(&db, order.id)
+                    .await?
+                    .ok_or(ApiError::NotFound)?;
                 match refusal(&now) {
                     Some(refusal) => Err(ApiError::bad_request(refusal).into()),
                     None => Err(temporal_unavailable(error).into()),

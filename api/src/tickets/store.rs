@@ -21,9 +21,9 @@ async fn append_event(
         ticket.version,
         ticket.event_payload(),
     ))
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
 }
 
 pub async fn create(
