@@ -82,6 +82,64 @@ fn start_dev(dir: &Path, (http, temporal, ui): (u16, u16, u16), log: &Path) -> C
         .expect("the ticketing binary starts")
 }
 
+/// As the signed-up user, lists a ticket; a second user orders it. Returns the order id.
+async fn order_a_ticket(client: &reqwest::Client, base: &str, _seller_cookie: &str) -> String {
+    let token = |email: &'static str| {
+        let client = client.clone();
+        let base = base.to_owned();
+        async move {
+            let credentials = json!({"email": email, "password": "secret"});
+            let _ = client
+                .post(format!("{base}/api/users/signup"))
+                .json(&credentials)
+                .send()
+                .await
+                .unwrap();
+            let response = client
+                .post(format!("{base}/api/users/token"))
+                .json(&credentials)
+                .send()
+                .await
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            body["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let seller = token("dev@example.com").await;
+    let buyer = token("buyer@example.com").await;
+    let ticket: Value = client
+        .post(format!("{base}/api/tickets"))
+        .bearer_auth(&seller)
+        .json(&json!({"title": "Dev concert", "price": 30}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let response = client
+        .post(format!("{base}/api/orders"))
+        .bearer_auth(&buyer)
+        .json(&json!({"ticketId": ticket["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let order: Value = response.json().await.unwrap();
+    order["id"].as_str().unwrap().to_owned()
+}
+
+/// `temporal <args> --output json --address <address>`, parsed.
+fn temporal_json(args: &[&str], address: &str) -> Value {
+    let output = Command::new(temporal_cli())
+        .args(args)
+        .args(["--output", "json", "--address", address])
+        .output()
+        .expect("the temporal CLI runs");
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+}
+
 fn temporal_cli() -> String {
     std::env::var("TEMPORAL_CLI").unwrap_or_else(|_| "temporal".into())
 }
@@ -140,6 +198,34 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
         let kind = custom[name].as_str().unwrap_or_default();
         assert!(kind.contains("KEYWORD"), "{name} is {kind:?} in {listed}");
     }
+
+    // An order runs as a workflow in the in-process worker, and operators find it by its search
+    // attributes, with the ticket's title in its memo.
+    let order_id = order_a_ticket(&client, &base, &cookie).await;
+    let address = format!("127.0.0.1:{temporal}");
+    let workflow_id = format!("order-{order_id}");
+    let query = format!("OrderStatus = 'created' AND WorkflowId = '{workflow_id}'");
+    let started = Instant::now();
+    loop {
+        let listed = temporal_json(&["workflow", "list", "--query", &query], &address);
+        if listed.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no workflow listed for {query}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let described = temporal_json(
+        &["workflow", "describe", "--workflow-id", &workflow_id],
+        &address,
+    );
+    let memo = &described["workflowExecutionInfo"]["memo"]["fields"];
+    assert_eq!(
+        memo["title"], "Dev concert",
+        "the memo holds the title: {described}"
+    );
 
     // SIGTERM stops it cleanly, with its Temporal server.
     sigterm(&running.0);
