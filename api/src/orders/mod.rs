@@ -57,6 +57,16 @@ pub fn temporal_unavailable(error: impl std::fmt::Display) -> ApiError {
     ApiError::Unavailable(format!("Temporal: {error}"))
 }
 
+/// Waits for Temporal's answer to `what` for at most [`UPDATE_PATIENCE`]; past that, 503.
+pub async fn within_patience<T>(
+    what: &str,
+    answer: impl Future<Output = T>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout(UPDATE_PATIENCE, answer)
+        .await
+        .map_err(|_| temporal_unavailable(format!("no answer to the {what} in time")))
+}
+
 /// The message of a failed update (a validator's refusal, in the contract's words).
 pub fn update_failure_message(error: &WorkflowUpdateError) -> Option<String> {
     match error {
@@ -213,8 +223,8 @@ impl OrdersApi {
             WorkflowIdConflictPolicy::Fail,
         )
         .build();
-        let reserved = tokio::time::timeout(
-            UPDATE_PATIENCE,
+        let reserved = within_patience(
+            "reservation",
             orders.client.execute_update_with_start_workflow(
                 OrderWorkflow::run,
                 input,
@@ -223,8 +233,7 @@ impl OrdersApi {
                 options,
             ),
         )
-        .await
-        .map_err(|_| temporal_unavailable("no answer to the reservation in time"))?
+        .await?
         .map_err(temporal_unavailable)?;
         match reserved {
             ReserveOutcome::Reserved(_) => {
@@ -305,16 +314,15 @@ impl OrdersApi {
             order::Status::Cancelled => return Ok(Cancelled::NoContent),
             order::Status::Created | order::Status::AwaitingPayment => {}
         }
-        let sent = tokio::time::timeout(
-            UPDATE_PATIENCE,
+        let sent = within_patience(
+            "cancellation",
             orders.handle(order.id).execute_update(
                 OrderWorkflow::cancel,
                 (),
                 WorkflowExecuteUpdateOptions::default(),
             ),
         )
-        .await
-        .map_err(|_| temporal_unavailable("no answer to the cancellation in time"))?;
+        .await?;
         match sent {
             Ok(()) => Ok(Cancelled::NoContent),
             Err(error) => {
@@ -352,7 +360,7 @@ impl OrdersApi {
     > {
         let (order, _) = owned_order(&db, &auth, id.0).await?;
         let handle = orders.handle(order.id);
-        let asked = tokio::time::timeout(UPDATE_PATIENCE, async {
+        let asked = within_patience("state query", async {
             let state = handle
                 .query(OrderWorkflow::state, (), WorkflowQueryOptions::default())
                 .await
@@ -363,8 +371,7 @@ impl OrdersApi {
                 .map_err(temporal_unavailable)?;
             Ok::<_, ApiError>((state, described.run_id().to_owned()))
         })
-        .await
-        .map_err(|_| temporal_unavailable("no answer to the state query in time"))?;
+        .await?;
         let (state, run_id) = asked?;
         let open = matches!(
             state.status.as_str(),

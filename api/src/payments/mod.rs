@@ -14,8 +14,8 @@ use crate::{
     input::Input,
     openapi::Tag,
     orders::{
-        OrderService, UPDATE_PATIENCE, owned_order, store, temporal_unavailable,
-        update_failure_message,
+        OrderService, owned_order, store, temporal_unavailable, update_failure_message,
+        within_patience,
     },
 };
 
@@ -109,16 +109,15 @@ impl PaymentsApi {
         if let Some(refusal) = refusal(&order) {
             return Err(ApiError::bad_request(refusal).into());
         }
-        let sent = tokio::time::timeout(
-            UPDATE_PATIENCE,
+        let sent = within_patience(
+            "payment",
             orders.handle(order.id).execute_update(
                 OrderWorkflow::pay,
                 PayInput { token },
                 WorkflowExecuteUpdateOptions::default(),
             ),
         )
-        .await
-        .map_err(|_| temporal_unavailable("no answer to the payment in time"))?;
+        .await?;
         match sent {
             Ok(PayOutcome::Paid {
                 payment_id,
