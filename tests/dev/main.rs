@@ -83,7 +83,7 @@ fn start_dev(dir: &Path, (http, temporal, ui): (u16, u16, u16), log: &Path) -> C
 }
 
 /// As the signed-up user, lists a ticket; a second user orders it. Returns the order id.
-async fn order_a_ticket(client: &reqwest::Client, base: &str, _seller_cookie: &str) -> String {
+async fn order_a_ticket(client: &reqwest::Client, base: &str) -> String {
     let token = |email: &'static str| {
         let client = client.clone();
         let base = base.to_owned();
@@ -201,7 +201,7 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
 
     // An order runs as a workflow in the in-process worker, and operators find it by its search
     // attributes, with the ticket's title in its memo.
-    let order_id = order_a_ticket(&client, &base, &cookie).await;
+    let order_id = order_a_ticket(&client, &base).await;
     let address = format!("127.0.0.1:{temporal}");
     let workflow_id = format!("order-{order_id}");
     let query = format!("OrderStatus = 'created' AND WorkflowId = '{workflow_id}'");
@@ -332,4 +332,84 @@ fn openapi_prints_the_document() {
     assert!(output.status.success());
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(document["paths"]["/api/tickets"].is_object());
+}
+
+/// `ticketing worker` beside `ticketing dev`: a second worker on the same queue starts, polls, and
+/// stops cleanly on SIGTERM; orders keep working.
+#[tokio::test]
+async fn more_workers_can_join_with_the_worker_command() {
+    let dir = std::env::temp_dir().join(format!(
+        "ticketing-worker-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (http, temporal, ui) = (free_port(), free_port(), free_port());
+    let log = dir.join("dev.log");
+    let mut dev = Running(start_dev(&dir, (http, temporal, ui), &log));
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{http}");
+    wait_until_up(&client, &format!("{base}/readyz"), &mut dev.0, &log).await;
+
+    let worker_log = dir.join("worker.log");
+    let database = format!(
+        "sqlite://{}?mode=rwc",
+        dir.join(".data/ticketing.db").display()
+    );
+    let mut worker = Running(
+        Command::new(env!("CARGO_BIN_EXE_ticketing"))
+            .arg("worker")
+            .current_dir(&dir)
+            .env("DATABASE_URL", &database)
+            .env("TEMPORAL_ADDRESS", format!("127.0.0.1:{temporal}"))
+            .env_remove("TEMPORAL_TASK_QUEUE")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&worker_log).unwrap())
+            .stderr(
+                std::fs::File::options()
+                    .append(true)
+                    .open(&worker_log)
+                    .unwrap(),
+            )
+            .spawn()
+            .expect("the worker starts"),
+    );
+    let started = Instant::now();
+    while !std::fs::read_to_string(&worker_log)
+        .unwrap_or_default()
+        .contains("worker running")
+    {
+        assert!(
+            worker.0.try_wait().unwrap().is_none(),
+            "the worker exited: {}",
+            std::fs::read_to_string(&worker_log).unwrap_or_default()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the worker did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    order_a_ticket(&client, &base).await;
+
+    sigterm(&worker.0);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = worker.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the worker did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        status.success(),
+        "the worker exited with {status}: {}",
+        std::fs::read_to_string(&worker_log).unwrap_or_default()
+    );
+    sigterm(&dev.0);
+    let _ = dev.0.wait();
+    let _ = std::fs::remove_dir_all(&dir);
 }
