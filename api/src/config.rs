@@ -25,6 +25,37 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
+    /// Check that orders, tickets, payments and order workflows agree; print what disagrees.
+    Check(CheckArgs),
+    /// Workflow histories, for replay tests.
+    #[command(subcommand)]
+    History(HistoryCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub temporal: TemporalArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Write the history of an order's workflow as JSON (the format the SDK's replayer reads).
+    Export(HistoryExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryExportArgs {
+    /// The order whose workflow (`order-<id>`) to export.
+    #[arg(value_name = "ORDER_ID")]
+    pub order_id: uuid::Uuid,
+    /// Where to write it; standard output when absent.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub temporal: TemporalArgs,
 }
 
 #[derive(Debug, Args)]

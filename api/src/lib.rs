@@ -1,11 +1,13 @@
 //! The HTTP API of ticketing (poem + poem-openapi) and the pieces of the `ticketing` binary.
 
 pub mod auth;
+pub mod check;
 pub mod config;
 pub mod database;
 pub mod dev;
 pub mod error;
 pub mod health;
+pub mod history;
 pub mod input;
 pub mod json;
 pub mod openapi;

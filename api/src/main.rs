@@ -80,6 +80,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("migrations applied");
             Ok(())
         }
+        Command::Check(args) => {
+            let agreed = api::check::run(&args).await?;
+            if agreed {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("the data disagrees (see above)"))
+            }
+        }
+        Command::History(api::config::HistoryCommand::Export(args)) => {
+            api::history::export(&args).await
+        }
         Command::Openapi => {
             println!("{}", openapi::document());
             Ok(())
