@@ -5,6 +5,7 @@ mod lifecycle;
 mod openapi;
 mod orders;
 mod payments;
+mod races;
 mod ticket_versions;
 mod tickets;
 mod time_skipping;
