@@ -163,7 +163,9 @@ fn database_activity() -> ActivityOptions {
 /// Retry policy of the charge: retried (with the same idempotency key, so never charged twice)
 /// until the provider gives an answer; a refusal of our credentials is not retried.
 fn charge_activity() -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(30))
+    // Longer than the gateway's own request timeout (10 s), short enough that a charge lost with
+    // a crashed worker is retried soon.
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(15))
         .retry_policy(
             RetryPolicy::builder()
                 .initial_interval(Duration::from_secs(1))
