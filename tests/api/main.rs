@@ -1,3 +1,4 @@
+mod check;
 mod errors;
 mod health;
 mod helpers;

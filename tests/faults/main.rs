@@ -89,7 +89,22 @@ async fn assert_consistent(system: &System) {
         .unwrap();
     assert!(
         disagreements.is_empty(),
-        "ticketing check disagrees: {disagreements:#?}"
+        "the checker disagrees: {disagreements:#?}"
+    );
+
+    // And as an operator runs it.
+    let checked = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketing"))
+        .arg("check")
+        .env("DATABASE_URL", &system.db.url)
+        .env("TEMPORAL_ADDRESS", system.temporal_address())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "ticketing check: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
     );
 }
 

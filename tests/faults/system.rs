@@ -386,6 +386,10 @@ impl System {
         }
     }
 
+    pub fn temporal_address(&self) -> &str {
+        &self.temporal.address
+    }
+
     pub async fn temporal_client(&self) -> temporalio_client::Client {
         api::temporal::connect(&self.temporal, Duration::from_secs(10))
             .await
