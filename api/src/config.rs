@@ -190,6 +190,12 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub orders: OrderArgs,
 
+    /// Which payment gateway the workers charge through (`sandbox` or `stripe`); the order page's
+    /// payment form follows it.
+    #[arg(long, env = "PAYMENT_GATEWAY", value_name = "PAYMENT_GATEWAY", value_enum,
+          default_value_t = GatewayKind::Sandbox)]
+    pub payment_gateway: GatewayKind,
+
     /// Key that signs session tokens (HS256), at least 32 characters. Required.
     #[arg(long, env = "JWT_KEY", value_name = "JWT_KEY", hide_env_values = true)]
     pub jwt_key: Option<String>,
@@ -307,6 +313,8 @@ pub struct AppConfig {
     pub body_limit_bytes: u64,
     pub temporal: TemporalConfig,
     pub order_expiration_seconds: u64,
+    /// The order page asks for a card processor token instead of offering the sandbox's test cards.
+    pub stripe_card_form: bool,
 }
 
 /// The payment gateway to build.
@@ -449,6 +457,7 @@ impl ServeArgs {
             body_limit_bytes: self.http.body_limit_bytes,
             temporal: self.temporal.resolve(None)?,
             order_expiration_seconds: self.orders.order_expiration_seconds,
+            stripe_card_form: self.payment_gateway == GatewayKind::Stripe,
         })
     }
 }

@@ -87,6 +87,7 @@ async fn serve(
         body_limit_bytes: args.http.body_limit_bytes,
         temporal: temporal.clone(),
         order_expiration_seconds: args.orders.order_expiration_seconds,
+        stripe_card_form: args.payment.payment_gateway == crate::config::GatewayKind::Stripe,
     })
     .await?;
     let client = crate::temporal::connect(&temporal, Duration::from_secs(30)).await?;
@@ -99,6 +100,7 @@ async fn serve(
     let base = format!("http://{}:{}", args.http.http_addr.ip(), app.port());
     eprintln!();
     eprintln!("  ticketing is running");
+    eprintln!("    web pages    {base}/");
     eprintln!("    API          {base}/api");
     eprintln!("    API docs     {base}/api/docs   (OpenAPI: {base}/api/openapi.json)");
     eprintln!(

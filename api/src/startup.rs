@@ -51,7 +51,16 @@ impl Application {
             config.jwt_ttl_seconds,
             config.cookie_secure,
         );
-        let endpoint = routes(db, sessions, orders, config.body_limit_bytes as usize);
+        let pages = web::WebConfig {
+            stripe: config.stripe_card_form,
+        };
+        let endpoint = routes(
+            db,
+            sessions,
+            orders,
+            config.body_limit_bytes as usize,
+            pages,
+        );
         Ok(Application {
             acceptor,
             port,
@@ -74,15 +83,16 @@ impl Application {
     }
 }
 
-/// Every route with its middleware.
+/// Every route with its middleware: the API under `/api` (and the probes), the pages at `/`.
 pub fn routes(
     db: DatabaseConnection,
     sessions: Sessions,
     orders: OrderService,
     body_limit: usize,
+    pages: web::WebConfig,
 ) -> poem::endpoint::BoxEndpoint<'static, Response> {
     let service = openapi::service();
-    Route::new()
+    let api = Route::new()
         .at("/api/openapi.json", service.spec_endpoint())
         .nest("/api/docs", service.swagger_ui())
         .nest("/", service)
@@ -92,9 +102,36 @@ pub fn routes(
         .data(orders)
         .around(move |ep, req| limit_body(ep, req, body_limit))
         .around(error::render_errors)
+        .map_to_response()
+        .boxed();
+    let api = std::sync::Arc::new(api);
+    let pages = web::routes(web::Backend::new(api.clone()), pages)
+        .around(move |ep, req| limit_body(ep, req, body_limit));
+    ApiOrPages { api, pages }
         .around(telemetry::log_requests)
         .map_to_response()
         .boxed()
+}
+
+/// Sends `/api/...` and the probes to the API, everything else to the pages.
+struct ApiOrPages<A, P> {
+    api: A,
+    pages: P,
+}
+
+impl<A: Endpoint, P: Endpoint> Endpoint for ApiOrPages<A, P> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let path = req.uri().path();
+        let to_api =
+            path == "/api" || path.starts_with("/api/") || path == "/healthz" || path == "/readyz";
+        if to_api {
+            self.api.call(req).await.map(IntoResponse::into_response)
+        } else {
+            self.pages.call(req).await.map(IntoResponse::into_response)
+        }
+    }
 }
 
 /// Reads at most `limit` bytes of body before any handler runs; a larger body is 413, whether it

@@ -68,6 +68,7 @@ pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestA
             body_limit_bytes: 64 * 1024,
             temporal: temporal.clone(),
             order_expiration_seconds: 900,
+            stripe_card_form: false,
         },
         worker: WorkerConfig {
             database_url: db.url.clone(),

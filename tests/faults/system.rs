@@ -295,6 +295,7 @@ impl System {
             body_limit_bytes: 65_536,
             temporal: temporal.clone(),
             order_expiration_seconds: window,
+            stripe_card_form: false,
         })
         .await
         .expect("the app builds");

@@ -669,6 +669,7 @@ mod generator {
                     body_limit_bytes: 64 * 1024,
                     temporal: config.clone(),
                     order_expiration_seconds: window,
+                    stripe_card_form: false,
                 })
                 .await
                 .expect("the app builds");

@@ -1,0 +1,120 @@
+//! The page shell: head, header (as in the original client), main, and small shared pieces.
+
+use maud::{DOCTYPE, Markup, html};
+use serde_json::Value;
+
+use crate::Visit;
+
+pub fn page(visit: &Visit, title: &str, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · ticketing" }
+                link rel="stylesheet" href="/assets/app.css";
+                script src="/assets/app.js" defer {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header {
+                    nav aria-label="Main" {
+                        a.brand href="/" { "ticketing" }
+                        ul {
+                            @if let Some(user) = &visit.user {
+                                li { a href="/tickets/new" { "Sell Tickets" } }
+                                li { a href="/orders" { "My Orders" } }
+                                li {
+                                    form.inline method="post" action="/auth/signout" {
+                                        (csrf_field(visit))
+                                        button #signout type="submit" title=(format!("Signed in as {}", user.email)) { "Sign Out" }
+                                    }
+                                }
+                            } @else {
+                                li { a href="/auth/signup" { "Sign Up" } }
+                                li { a href="/auth/signin" { "Sign In" } }
+                            }
+                        }
+                    }
+                }
+                main #main { (content) }
+            }
+        }
+    }
+}
+
+pub fn csrf_field(visit: &Visit) -> Markup {
+    html! { input type="hidden" name=(crate::csrf::FIELD) value=(visit.csrf); }
+}
+
+/// Errors of a form: field errors go next to their field, the rest above the form.
+#[derive(Default)]
+pub struct FormErrors(pub Vec<(Option<String>, String)>);
+
+impl FormErrors {
+    pub fn field(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(f, _)| f.as_deref() == Some(name))
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+
+    /// Messages not tied to a field of this form.
+    pub fn rest(&self, fields: &[&str]) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(f, _)| f.as_deref().is_none_or(|f| !fields.contains(&f)))
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+
+    /// The form-level messages, announced to assistive technology.
+    pub fn summary(&self, fields: &[&str]) -> Markup {
+        let rest = self.rest(fields);
+        html! {
+            @if !rest.is_empty() {
+                div #form-error .error role="alert" {
+                    @for message in rest { p { (message) } }
+                }
+            }
+        }
+    }
+
+    /// A labelled input with its errors (`aria-describedby` ties them together).
+    pub fn input(&self, name: &str, label: &str, kind: &str, value: &str, extra: Markup) -> Markup {
+        let errors = self.field(name);
+        let error_id = format!("{name}-error");
+        html! {
+            div.field {
+                label for=(name) { (label) }
+                input #(name) name=(name) type=(kind) value=(value)
+                    aria-invalid=[(!errors.is_empty()).then_some("true")]
+                    aria-describedby=[(!errors.is_empty()).then_some(error_id.as_str())];
+                (extra)
+                @if !errors.is_empty() {
+                    p #(error_id) .error { (errors.join(" ")) }
+                }
+            }
+        }
+    }
+}
+
+/// A price from the API (a JSON number in major units) as `$19.99`, without floating point.
+pub fn money(price: &Value) -> String {
+    let text = price.to_string();
+    let (whole, cents) = text.split_once('.').unwrap_or((&text, ""));
+    format!("${whole}.{:0<2}", &cents[..cents.len().min(2)])
+}
+
+/// An order status in plain words.
+pub fn status_words(status: &str) -> &'static str {
+    match status {
+        "created" => "Awaiting payment",
+        "awaiting:payment" => "Payment in progress",
+        "cancelled" => "Cancelled",
+        "complete" => "Paid",
+        _ => "Unknown",
+    }
+}

@@ -1,0 +1,98 @@
+//! The page handlers.
+
+pub mod auth;
+pub mod orders;
+pub mod tickets;
+
+use maud::{DOCTYPE, html};
+use poem::{
+    IntoResponse, Response, handler,
+    http::{StatusCode, header},
+};
+
+use crate::Visit;
+
+#[handler]
+pub fn css() -> Response {
+    asset(
+        include_str!("../../assets/app.css"),
+        "text/css; charset=utf-8",
+    )
+}
+
+#[handler]
+pub fn js() -> Response {
+    asset(
+        include_str!("../../assets/app.js"),
+        "text/javascript; charset=utf-8",
+    )
+}
+
+fn asset(body: &'static str, content_type: &str) -> Response {
+    body.with_content_type(content_type)
+        .with_header(header::CACHE_CONTROL, "public, max-age=300")
+        .into_response()
+}
+
+/// What an error status means to a person.
+fn explain(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        404 => ("Page not found", "There is nothing at this address."),
+        401 => ("Not yours", "This page belongs to someone else."),
+        403 => (
+            "Form expired",
+            "This form has expired. Go back, reload the page and try again.",
+        ),
+        405 => ("Not allowed", "This page cannot be used that way."),
+        413 => ("Too much", "What you sent is too large."),
+        503 => (
+            "Try again soon",
+            "The service is busy or restarting. Please try again in a moment.",
+        ),
+        s if s < 500 => (
+            "Something is wrong with the request",
+            "Please go back and try again.",
+        ),
+        _ => (
+            "Something went wrong",
+            "Please try again; if it keeps happening, let us know.",
+        ),
+    }
+}
+
+/// A page for an error, when we know who is visiting.
+pub fn error_for(visit: &Visit, status: StatusCode) -> Response {
+    let (title, text) = explain(status);
+    visit.respond(
+        status,
+        crate::layout::page(
+            visit,
+            title,
+            html! { h1 { (title) } p { (text) } p { a href="/" { "Back to the tickets" } } },
+        ),
+    )
+}
+
+/// A page for an error, without a visit (the request is gone).
+pub fn error_page(status: StatusCode) -> Response {
+    let (title, text) = explain(status);
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · ticketing" }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body {
+                header { nav aria-label="Main" { a.brand href="/" { "ticketing" } } }
+                main #main { h1 { (title) } p { (text) } p { a href="/" { "Back to the tickets" } } }
+            }
+        }
+    };
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string())
+}

@@ -1,0 +1,282 @@
+//! `/` (tickets for sale), `/tickets/new`, `/tickets/:id` (with purchase or edit).
+
+use std::sync::Arc;
+
+use maud::html;
+use poem::{
+    Request, Response, handler,
+    http::{Method, StatusCode},
+    web::{Data, Path},
+};
+use serde_json::{Value, json};
+
+use crate::{
+    Form, Visit, Web, csrf,
+    layout::{FormErrors, csrf_field, money, page},
+    pages::error_for,
+    redirect,
+};
+
+/// Only ids shaped like ours reach the API (anything else is simply not found).
+fn ticket_path(id: &str) -> Option<String> {
+    (id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
+        .then(|| format!("/api/tickets/{id}"))
+}
+
+#[handler]
+pub async fn home(req: &Request, web: Data<&Arc<Web>>) -> Response {
+    let visit = Visit::of(&web, req).await;
+    let reply = web.backend.get(req, "/api/tickets?limit=500").await;
+    if !reply.ok() {
+        return error_for(&visit, reply.status);
+    }
+    // The API lists oldest first; the newest listings come first here.
+    let mut tickets: Vec<Value> = reply.body.as_array().cloned().unwrap_or_default();
+    tickets.reverse();
+    visit.respond(
+        StatusCode::OK,
+        page(
+            &visit,
+            "Tickets",
+            html! {
+                h1 { "Tickets for sale" }
+                @if tickets.is_empty() {
+                    p.muted { "No tickets for sale right now." }
+                } @else {
+                    ul #tickets {
+                        @for ticket in &tickets {
+                            li {
+                                a href=(format!("/tickets/{}", ticket["id"].as_str().unwrap_or_default())) {
+                                    (ticket["title"].as_str().unwrap_or_default())
+                                }
+                                span.price { (money(&ticket["price"])) }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+fn ticket_form(
+    visit: &Visit,
+    id: &str,
+    action: &str,
+    button: &str,
+    values: (&str, &str),
+    errors: &FormErrors,
+) -> maud::Markup {
+    html! {
+        (errors.summary(&["title", "price"]))
+        form #(id) method="post" action=(action) novalidate {
+            (csrf_field(visit))
+            (errors.input("title", "Title", "text", values.0, html! {}))
+            (errors.input("price", "Price (USD)", "text", values.1,
+                html! { p.muted { "For example 19.99" } }))
+            button type="submit" { (button) }
+        }
+    }
+}
+
+fn new_ticket_page(
+    visit: &Visit,
+    values: (&str, &str),
+    errors: &FormErrors,
+    status: StatusCode,
+) -> Response {
+    visit.respond(
+        status,
+        page(
+            visit,
+            "Sell a ticket",
+            html! {
+                h1 { "Sell a ticket" }
+                div.card { (ticket_form(visit, "ticket", "/tickets/new", "Sell", values, errors)) }
+            },
+        ),
+    )
+}
+
+#[handler]
+pub async fn new_page(req: &Request, web: Data<&Arc<Web>>) -> Response {
+    let visit = Visit::of(&web, req).await;
+    if let Some(to_sign_in) = visit.sign_in_first() {
+        return to_sign_in;
+    }
+    new_ticket_page(&visit, ("", ""), &FormErrors::default(), StatusCode::OK)
+}
+
+fn field<'a>(form: &'a Form, name: &str) -> &'a str {
+    form.0.get(name).map(String::as_str).unwrap_or_default()
+}
+
+#[handler]
+pub async fn create(req: &Request, web: Data<&Arc<Web>>, form: Form) -> Response {
+    let visit = Visit::of(&web, req).await;
+    if let Some(to_sign_in) = visit.sign_in_first() {
+        return to_sign_in;
+    }
+    if !csrf::valid(req, &form.0) {
+        return error_for(&visit, StatusCode::FORBIDDEN);
+    }
+    let (title, price) = (field(&form, "title"), field(&form, "price"));
+    let reply = web
+        .backend
+        .post(req, "/api/tickets", json!({"title": title, "price": price}))
+        .await;
+    if reply.ok() {
+        let id = reply.body["id"].as_str().unwrap_or_default();
+        return redirect(&format!("/tickets/{id}"), &[]);
+    }
+    new_ticket_page(
+        &visit,
+        (title, price),
+        &FormErrors(reply.errors()),
+        reply.status,
+    )
+}
+
+/// The ticket page, with what the form submitted and its errors when it failed.
+async fn ticket_page(
+    req: &Request,
+    web: &Web,
+    visit: &Visit,
+    id: &str,
+    errors: &FormErrors,
+    edit_values: Option<(&str, &str)>,
+    status: StatusCode,
+) -> Response {
+    let Some(path) = ticket_path(id) else {
+        return error_for(visit, StatusCode::NOT_FOUND);
+    };
+    let reply = web.backend.get(req, &path).await;
+    if !reply.ok() {
+        return error_for(visit, reply.status);
+    }
+    let ticket = &reply.body;
+    let title = ticket["title"].as_str().unwrap_or_default();
+    let reserved = ticket["orderId"].is_string();
+    let is_seller = visit
+        .user
+        .as_ref()
+        .is_some_and(|u| ticket["userId"] == u.id.as_str());
+    let price_text = ticket["price"].to_string();
+    let (edit_title, edit_price) = edit_values.unwrap_or((title, &price_text));
+    visit.respond(
+        status,
+        page(
+            visit,
+            title,
+            html! {
+                h1 { (title) }
+                div.card {
+                    p { "Price: " span #price .price { (money(&ticket["price"])) } }
+                    @if reserved { p.muted { "This ticket is reserved by a buyer right now." } }
+                }
+                @if is_seller {
+                    h2 { "Edit" }
+                    @if reserved {
+                        p { "A reserved ticket cannot be edited." }
+                    } @else {
+                        div.card {
+                            (ticket_form(visit, "edit", &format!("/tickets/{id}/edit"), "Save", (edit_title, edit_price), errors))
+                        }
+                    }
+                } @else if visit.user.is_some() {
+                    (errors.summary(&[]))
+                    form #purchase method="post" action=(format!("/tickets/{id}/purchase")) {
+                        (csrf_field(visit))
+                        button type="submit" { "Purchase" }
+                    }
+                } @else {
+                    p { a href=(format!("/auth/signin?next=/tickets/{id}")) { "Sign in" } " to purchase this ticket." }
+                }
+            },
+        ),
+    )
+}
+
+#[handler]
+pub async fn show(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) -> Response {
+    let visit = Visit::of(&web, req).await;
+    ticket_page(
+        req,
+        &web,
+        &visit,
+        &id,
+        &FormErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[handler]
+pub async fn edit(
+    req: &Request,
+    web: Data<&Arc<Web>>,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let visit = Visit::of(&web, req).await;
+    if let Some(to_sign_in) = visit.sign_in_first() {
+        return to_sign_in;
+    }
+    if !csrf::valid(req, &form.0) {
+        return error_for(&visit, StatusCode::FORBIDDEN);
+    }
+    let Some(path) = ticket_path(&id) else {
+        return error_for(&visit, StatusCode::NOT_FOUND);
+    };
+    let (title, price) = (field(&form, "title"), field(&form, "price"));
+    let reply = web
+        .backend
+        .call(
+            req,
+            Method::PUT,
+            &path,
+            Some(json!({"title": title, "price": price})),
+        )
+        .await;
+    if reply.ok() {
+        return redirect(&format!("/tickets/{id}"), &[]);
+    }
+    let errors = FormErrors(reply.errors());
+    ticket_page(
+        req,
+        &web,
+        &visit,
+        &id,
+        &errors,
+        Some((title, price)),
+        reply.status,
+    )
+    .await
+}
+
+#[handler]
+pub async fn purchase(
+    req: &Request,
+    web: Data<&Arc<Web>>,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let visit = Visit::of(&web, req).await;
+    if visit.user.is_none() {
+        return redirect(&format!("/auth/signin?next=/tickets/{id}"), &[]);
+    }
+    if !csrf::valid(req, &form.0) {
+        return error_for(&visit, StatusCode::FORBIDDEN);
+    }
+    let reply = web
+        .backend
+        .post(req, "/api/orders", json!({"ticketId": id}))
+        .await;
+    if reply.ok() {
+        let order = reply.body["id"].as_str().unwrap_or_default();
+        return redirect(&format!("/orders/{order}"), &[]);
+    }
+    let errors = FormErrors(reply.errors());
+    ticket_page(req, &web, &visit, &id, &errors, None, reply.status).await
+}
