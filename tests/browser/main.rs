@@ -1,0 +1,416 @@
+//! The server-rendered pages in a real browser: headless Chromium (Debian's `chromium`) driven
+//! over WebDriver by a `chromedriver` that each test starts and kills, against the real app from
+//! the API tests' harness (its own database and Temporal worker). A missing browser or driver
+//! fails the test. Every page visited is saved as `tests/browser/screenshots/NN-*.png`.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+mod driver;
+
+use std::time::Duration;
+
+use driver::{Browser, ChromeDriver, PATIENCE, bounded, screenshots_dir, seconds_left};
+use helpers::{spawn_app, spawn_app_with};
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+
+fn new_email(who: &str) -> String {
+    format!("{who}-{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+/// The header of a signed-out visitor.
+async fn expect_signed_out_header(b: &Browser) {
+    b.expect_present(r#"header a.brand[href="/"]"#).await;
+    b.expect_present(r#"header a[href="/auth/signup"]"#).await;
+    b.expect_present(r#"header a[href="/auth/signin"]"#).await;
+    b.expect_absent("header button#signout").await;
+    b.expect_present("main").await;
+}
+
+/// The header of a signed-in user.
+async fn expect_signed_in_header(b: &Browser) {
+    b.expect_present(r#"header a.brand[href="/"]"#).await;
+    b.expect_present(r#"header a[href="/tickets/new"]"#).await;
+    b.expect_present(r#"header a[href="/orders"]"#).await;
+    b.expect_present("header button#signout").await;
+    b.expect_absent(r#"header a[href="/auth/signup"]"#).await;
+    b.expect_absent(r#"header a[href="/auth/signin"]"#).await;
+    b.expect_present("main").await;
+}
+
+/// Fills and sends `form#auth` on the page shown.
+async fn submit_auth_form(b: &Browser, email: &str, password: &str) {
+    b.fill("form#auth input#email[name=email]", email).await;
+    b.fill("form#auth input#password[name=password]", password)
+        .await;
+    b.click("form#auth button[type=submit]").await;
+}
+
+/// Signs up on `/auth/signup` and lands on `/`, signed in.
+async fn sign_up(b: &Browser, email: &str) {
+    b.goto("/auth/signup").await;
+    b.find("form#auth").await;
+    expect_signed_out_header(b).await;
+    b.shot("signup").await;
+    submit_auth_form(b, email, PASSWORD).await;
+    b.wait_path("/").await;
+    b.find("header button#signout").await;
+    expect_signed_in_header(b).await;
+}
+
+/// Lists a ticket on `/tickets/new` (through the header's link) and returns its id.
+async fn list_ticket(b: &Browser, title: &str, price: &str) -> String {
+    b.click(r#"header a[href="/tickets/new"]"#).await;
+    b.wait_path("/tickets/new").await;
+    b.find("form#ticket").await;
+    b.fill("form#ticket input#title[name=title]", title).await;
+    b.fill("form#ticket input#price[name=price]", price).await;
+    b.shot("new-ticket").await;
+    b.click("form#ticket button[type=submit]").await;
+    let location = b
+        .wait_location("the new ticket's page /tickets/<id> is shown", |l| {
+            l.strip_prefix("/tickets/")
+                .is_some_and(|id| !id.is_empty() && id != "new" && !id.contains('/'))
+        })
+        .await;
+    let id = location.trim_start_matches("/tickets/").to_owned();
+    let shown = b.text("main h1").await;
+    if shown != title {
+        b.fail::<()>(format!("the ticket page's h1 is {shown:?}, not {title:?}"))
+            .await;
+    }
+    b.expect_text("#price", price, PATIENCE).await;
+    // The seller edits, and does not buy, their own ticket.
+    b.expect_present("form#edit").await;
+    b.expect_absent("form#purchase").await;
+    b.shot("ticket-listed").await;
+    id
+}
+
+/// On `/`, the `li` of the ticket `id` links to it with its title and shows its price.
+async fn expect_on_sale(b: &Browser, id: &str, title: &str, price: &str) {
+    let link = format!(r#"ul#tickets li a[href="/tickets/{id}"]"#);
+    b.expect_text(&link, title, PATIENCE).await;
+    let prices = b
+        .script(&format!(
+            r#"return Array.from(document.querySelectorAll('ul#tickets li'))
+                 .filter(li => li.querySelector('a[href="/tickets/{id}"]'))
+                 .map(li => (li.querySelector('.price') || {{}}).textContent || null);"#
+        ))
+        .await;
+    let ok = prices
+        .as_array()
+        .is_some_and(|p| p.len() == 1 && p[0].as_str().is_some_and(|t| t.contains(price)));
+    if !ok {
+        b.fail::<()>(format!(
+            "expected one `ul#tickets li` with `a[href=\"/tickets/{id}\"]` and a `.price` \
+             saying {price:?}; the `.price` texts of such items: {prices}"
+        ))
+        .await;
+    }
+}
+
+/// From `/`, opens the ticket `id`, clicks Purchase and returns the order's id from
+/// `/orders/<id>`.
+async fn purchase_from_home(b: &Browser, id: &str, title: &str, price: &str) -> String {
+    b.click(r#"header a.brand[href="/"]"#).await;
+    b.wait_path("/").await;
+    expect_on_sale(b, id, title, price).await;
+    b.shot("home").await;
+    b.click(&format!(r#"ul#tickets li a[href="/tickets/{id}"]"#))
+        .await;
+    b.wait_path(&format!("/tickets/{id}")).await;
+    b.expect_text("main h1", title, PATIENCE).await;
+    b.expect_text("#price", price, PATIENCE).await;
+    b.expect_absent("form#edit").await;
+    b.find("form#purchase").await;
+    b.shot("ticket").await;
+    b.click("form#purchase button[type=submit]").await;
+    let location = b
+        .wait_location("the order's page /orders/<id> is shown", |l| {
+            l.strip_prefix("/orders/")
+                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+        })
+        .await;
+    let order = location
+        .trim_start_matches("/orders/")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    b.find("main h1").await;
+    b.expect_text("#ticket-title", title, PATIENCE).await;
+    b.expect_text("#price", price, PATIENCE).await;
+    let status = b.try_attr("#status", "data-status").await;
+    let open = status
+        .as_ref()
+        .is_ok_and(|s| matches!(s.as_deref(), Some("created" | "awaiting:payment")));
+    if !open {
+        b.fail::<()>(format!(
+            "a new order's `#status` should have data-status created or awaiting:payment: \
+             {status:?}"
+        ))
+        .await;
+    }
+    order
+}
+
+/// The seconds left on `#countdown` now, failing if its text has no number.
+async fn countdown(b: &Browser) -> u64 {
+    let text = b.text("#countdown").await;
+    match seconds_left(&text) {
+        Some(seconds) => seconds,
+        None => {
+            b.fail(format!("`#countdown` has no seconds left in {text:?}"))
+                .await
+        }
+    }
+}
+
+/// Chooses the card `token` in `form#pay` and clicks `#pay-button`.
+async fn pay_with(b: &Browser, token: &str) {
+    b.click(&format!(r#"form#pay input[name=token][value="{token}"]"#))
+        .await;
+    let chosen = b
+        .find(&format!(r#"form#pay input[name=token][value="{token}"]"#))
+        .await
+        .is_selected()
+        .await
+        .unwrap_or(false);
+    if !chosen {
+        b.fail::<()>(format!("the card {token} is not selected after a click"))
+            .await;
+    }
+    b.click("form#pay button#pay-button").await;
+}
+
+/// Opens My Orders from the header and checks the order's row says `status`.
+async fn expect_in_my_orders(b: &Browser, order: &str, status: &str) {
+    b.click(r#"header a[href="/orders"]"#).await;
+    b.wait_path("/orders").await;
+    b.find("table#orders").await;
+    b.expect_attr(
+        &format!(r#"table#orders tr[data-order-id="{order}"] td.status"#),
+        "data-status",
+        status,
+        PATIENCE,
+    )
+    .await;
+}
+
+/// 1–3: a seller lists two tickets; a buyer buys and pays for one with the succeeding card; a
+/// second buyer's card is declined for the other.
+#[tokio::test]
+async fn tickets_are_listed_bought_and_paid_for_in_the_browser() {
+    // The browser first: a missing one fails the test at once.
+    let driver = ChromeDriver::start(1).await;
+    let app = spawn_app().await;
+    bounded(Duration::from_secs(240), async {
+        // 1. The seller lists two tickets; both are on the home page.
+        let seller = driver.session(&app.address, "seller").await;
+        sign_up(&seller, &new_email("seller")).await;
+        let concert = list_ticket(&seller, "Concert front row", "40").await;
+        let match_ = list_ticket(&seller, "Cup final", "25").await;
+        seller.goto("/").await;
+        expect_on_sale(&seller, &concert, "Concert front row", "40").await;
+        expect_on_sale(&seller, &match_, "Cup final", "25").await;
+        seller.shot("home").await;
+        seller.close().await;
+
+        // 2. A buyer buys the concert ticket, watches the countdown, pays and finds it complete.
+        let buyer = driver.session(&app.address, "buyer").await;
+        sign_up(&buyer, &new_email("buyer")).await;
+        let order = purchase_from_home(&buyer, &concert, "Concert front row", "40").await;
+        let first = countdown(&buyer).await;
+        buyer.shot("order").await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let second = countdown(&buyer).await;
+        if second >= first {
+            buyer
+                .fail::<()>(format!(
+                    "`#countdown` did not fall: {first} s left, then {second} s 1.5 s later"
+                ))
+                .await;
+        }
+        pay_with(&buyer, "tok_visa").await;
+        buyer
+            .expect_attr(
+                "#status",
+                "data-status",
+                "complete",
+                Duration::from_secs(30),
+            )
+            .await;
+        buyer.wait_path(&format!("/orders/{order}")).await;
+        let error = buyer.try_text("#form-error").await.unwrap_or_default();
+        if !error.is_empty() {
+            buyer
+                .fail::<()>(format!(
+                    "a complete order's page shows `#form-error`: {error:?}"
+                ))
+                .await;
+        }
+        buyer.shot("paid").await;
+        expect_in_my_orders(&buyer, &order, "complete").await;
+        buyer.shot("my-orders").await;
+        buyer.close().await;
+
+        // 3. Another buyer's card is declined: the message shows and the order is cancelled.
+        let other = driver.session(&app.address, "declined").await;
+        sign_up(&other, &new_email("declined")).await;
+        let order = purchase_from_home(&other, &match_, "Cup final", "25").await;
+        other.shot("order").await;
+        pay_with(&other, "tok_chargeDeclined").await;
+        other
+            .expect_text(
+                "#form-error",
+                "Your card was declined.",
+                Duration::from_secs(30),
+            )
+            .await;
+        other.shot("declined").await;
+        let shown = other.try_attr("#status", "data-status").await;
+        if shown != Ok(Some("cancelled".to_owned())) {
+            println!(
+                "note: the page showing the decline has `#status` data-status {shown:?}; \
+                 opening the order again"
+            );
+            other.goto(&format!("/orders/{order}")).await;
+            other
+                .expect_attr("#status", "data-status", "cancelled", PATIENCE)
+                .await;
+        }
+        expect_in_my_orders(&other, &order, "cancelled").await;
+        other.shot("my-orders").await;
+        other.close().await;
+    })
+    .await;
+    println!("screenshots: {}", screenshots_dir().display());
+}
+
+/// 4. With a 4 s window, the order page counts down to "Order expired" without a reload, and the
+/// order can no longer be paid.
+#[tokio::test]
+async fn an_order_expires_on_its_page() {
+    // The browser first: a missing one fails the test at once.
+    let driver = ChromeDriver::start(40).await;
+    let app = spawn_app_with(|c| c.order_expiration_seconds = 4).await;
+    bounded(Duration::from_secs(120), async {
+        let seller = driver.session(&app.address, "late-seller").await;
+        sign_up(&seller, &new_email("seller")).await;
+        let ticket = list_ticket(&seller, "Late show", "30").await;
+        seller.close().await;
+
+        let b = driver.session(&app.address, "expiring").await;
+        sign_up(&b, &new_email("expiring")).await;
+        let order = purchase_from_home(&b, &ticket, "Late show", "30").await;
+        let first = countdown(&b).await;
+        b.shot("order").await;
+        if first == 0 || first > 4 {
+            b.fail::<()>(format!(
+                "a 4 s order's page shows {first} s left (expected 1 to 4)"
+            ))
+            .await;
+        }
+        // A mark on this document: it is gone if the page reloads.
+        b.script("window.__sameDocument = true; return true;").await;
+        b.expect_text(
+            "#countdown",
+            "Order expired",
+            Duration::from_secs(first + 10),
+        )
+        .await;
+        let text = b.text("#countdown").await;
+        if text != "Order expired" {
+            b.fail::<()>(format!(
+                "at zero `#countdown` should say exactly \"Order expired\", not {text:?}"
+            ))
+            .await;
+        }
+        if b.script("return window.__sameDocument === true;").await != json!(true) {
+            b.fail::<()>("the page reloaded itself to show the expiry".into())
+                .await;
+        }
+        b.shot("expired").await;
+
+        let button = b.find("form#pay button#pay-button").await;
+        if button.is_enabled().await.unwrap_or(true) {
+            println!("the pay button is still enabled once the order has expired");
+        } else {
+            // The button is the page's guard; the server must refuse too: send the form anyway,
+            // as a page opened without its script would.
+            println!(
+                "the pay button is disabled once the order has expired: sending the form anyway"
+            );
+            b.script(
+                "document.querySelector('form#pay button#pay-button').disabled = false; \
+                 return true;",
+            )
+            .await;
+        }
+        // The server's timer fires just after the deadline the page counts to (it starts once
+        // the ticket is reserved): give it a moment, then the payment must be refused.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        pay_with(&b, "tok_visa").await;
+        b.expect_text("#form-error", "Order has expired", Duration::from_secs(30))
+            .await;
+        b.shot("pay-refused").await;
+        // Opened again (a GET, not the form's POST again), the order is cancelled.
+        b.eventually(
+            "the order page, opened again, has `#status` data-status=\"cancelled\"",
+            Duration::from_secs(30),
+            async |b| {
+                b.goto(&format!("/orders/{order}")).await;
+                match b.try_attr("#status", "data-status").await? {
+                    Some(s) if s == "cancelled" => Ok(()),
+                    other => Err(format!("its data-status is {other:?}")),
+                }
+            },
+        )
+        .await;
+        b.shot("cancelled").await;
+        b.close().await;
+    })
+    .await;
+    println!("screenshots: {}", screenshots_dir().display());
+}
+
+/// 5. A user who signed out, sent to sign in by `/tickets/new`, comes back to it.
+#[tokio::test]
+async fn signing_in_returns_to_the_page_asked_for() {
+    // The browser first: a missing one fails the test at once.
+    let driver = ChromeDriver::start(70).await;
+    let app = spawn_app().await;
+    bounded(Duration::from_secs(90), async {
+        let b = driver.session(&app.address, "visitor").await;
+        let email = new_email("visitor");
+        sign_up(&b, &email).await;
+        b.click("header button#signout").await;
+        b.find(r#"header a[href="/auth/signin"]"#).await;
+        expect_signed_out_header(&b).await;
+        b.shot("signed-out").await;
+        b.goto("/tickets/new").await;
+        b.wait_path("/auth/signin").await;
+        let next = b.query_param("next").await;
+        if next.as_deref() != Some("/tickets/new") {
+            b.fail::<()>(format!(
+                "the sign-in page's `next` should be \"/tickets/new\", not {next:?}"
+            ))
+            .await;
+        }
+        b.find("form#auth").await;
+        expect_signed_out_header(&b).await;
+        b.shot("signin").await;
+        submit_auth_form(&b, &email, PASSWORD).await;
+        b.wait_path("/tickets/new").await;
+        b.find("form#ticket").await;
+        expect_signed_in_header(&b).await;
+        b.shot("back-on-new-ticket").await;
+        b.close().await;
+    })
+    .await;
+    println!("screenshots: {}", screenshots_dir().display());
+}
