@@ -27,9 +27,45 @@ pub enum Command {
     Openapi,
     /// Check that orders, tickets, payments and order workflows agree; print what disagrees.
     Check(CheckArgs),
+    /// Benchmark full order lifecycles through HTTP, against a baseline workflow on the same server.
+    Bench(BenchArgs),
     /// Workflow histories, for replay tests.
     #[command(subcommand)]
     History(HistoryCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The system to drive (e.g. http://127.0.0.1:3000); its TEMPORAL_ADDRESS must be given too.
+    #[arg(long, value_name = "URL", conflicts_with = "embedded")]
+    pub base_url: Option<String>,
+    /// Start `ticketing dev` (fresh data, free ports) and drive it.
+    #[arg(long)]
+    pub embedded: bool,
+    /// How many full lifecycles (order, pay, complete).
+    #[arg(short = 'n', long, default_value_t = 500, value_parser = at_least_one)]
+    pub lifecycles: usize,
+    /// How many in flight at once.
+    #[arg(short = 'c', long, default_value_t = 16, value_parser = at_least_one)]
+    pub concurrency: usize,
+    /// How long to measure `GET /api/tickets/:id`, in seconds.
+    #[arg(long, default_value_t = 5)]
+    pub read_seconds: u64,
+    /// The server process whose peak memory to report (with --base-url).
+    #[arg(long, value_name = "PID")]
+    pub server_pid: Option<u32>,
+    /// Also write the figures as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub temporal: TemporalArgs,
+}
+
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("a whole number of at least 1".into()),
+    }
 }
 
 #[derive(Debug, Args)]

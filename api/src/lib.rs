@@ -1,6 +1,7 @@
 //! The HTTP API of ticketing (poem + poem-openapi) and the pieces of the `ticketing` binary.
 
 pub mod auth;
+pub mod bench;
 pub mod check;
 pub mod config;
 pub mod database;

@@ -80,6 +80,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("migrations applied");
             Ok(())
         }
+        Command::Bench(args) => api::bench::run(args).await,
         Command::Check(args) => {
             let agreed = api::check::run(&args).await?;
             if agreed {

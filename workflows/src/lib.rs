@@ -14,6 +14,8 @@
 //! activities. Search attributes `OrderStatus`, `TicketId`, `BuyerId` and a `title` memo let
 //! operators find orders in the Temporal UI.
 
+pub mod baseline;
+
 use std::time::Duration;
 
 use activities::{
