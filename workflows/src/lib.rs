@@ -27,10 +27,14 @@ use activities::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use temporalio_common::{RetryPolicy, search_attributes::SearchAttributeKey};
+use temporalio_common::{
+    ActivityDefinition, RetryPolicy, data_converters::TemporalDeserializable,
+    error::ActivityExecutionError, search_attributes::SearchAttributeKey,
+};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, CancellableFuture, WorkflowContext, WorkflowContextView, WorkflowResult,
+    ActivityOptions, CancellableFuture, LocalActivityOptions, WorkflowContext, WorkflowContextView,
+    WorkflowResult,
 };
 use uuid::Uuid;
 
@@ -152,14 +156,45 @@ pub struct OrderWorkflow {
 /// Retry policy of database activities: retried until the database answers again.
 fn database_activity() -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(10))
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(200))
-                .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(10))
-                .build(),
-        )
+        .retry_policy(database_retry_policy())
         .build()
+}
+
+fn database_retry_policy() -> RetryPolicy {
+    RetryPolicy::builder()
+        .initial_interval(Duration::from_millis(200))
+        .backoff_coefficient(2.0)
+        .maximum_interval(Duration::from_secs(10))
+        .build()
+}
+
+/// The patch that moved the database steps to local activities; histories recorded before it used
+/// regular activities for them and still replay that way.
+const LOCAL_DATABASE_STEPS: &str = "local-database-steps";
+
+/// A database step (reserve, mark, complete, cancel, reopen): short, so it runs as a local
+/// activity, in the worker that runs the workflow, without a round trip through the task queue.
+/// Its result is recorded in the history (a marker) like any activity's, and it is retried with
+/// the same policy until the database answers.
+async fn database_step<AD>(
+    ctx: &WorkflowContext<OrderWorkflow>,
+    activity: AD,
+    input: AD::Input,
+) -> Result<AD::Output, ActivityExecutionError>
+where
+    AD: ActivityDefinition,
+    AD::Output: TemporalDeserializable,
+{
+    if ctx.patched(LOCAL_DATABASE_STEPS) {
+        let options = LocalActivityOptions::builder()
+            .start_to_close_timeout(Duration::from_secs(10))
+            .retry_policy(database_retry_policy())
+            .build();
+        ctx.execute_local_activity(activity, input, options).await
+    } else {
+        ctx.execute_activity(activity, input, database_activity())
+            .await
+    }
 }
 
 /// Retry policy of the charge: retried (with the same idempotency key, so never charged twice)
@@ -231,13 +266,12 @@ async fn cancel_order(
     reason: CancelReason,
 ) -> WorkflowResult<()> {
     enter(ctx, Phase::Cancelling(reason));
-    let status = ctx
-        .execute_activity(
-            OrderActivities::cancel,
-            CancelInput { order_id, reason },
-            database_activity(),
-        )
-        .await?;
+    let status = database_step(
+        ctx,
+        OrderActivities::cancel,
+        CancelInput { order_id, reason },
+    )
+    .await?;
     enter(
         ctx,
         if status == Status::Complete {
@@ -268,18 +302,17 @@ impl OrderWorkflow {
             BUYER_ID.value_set(input.buyer_id.to_string()),
         ]);
 
-        let outcome = ctx
-            .execute_activity(
-                OrderActivities::reserve,
-                ReserveInput {
-                    order_id: input.order_id,
-                    ticket_id: input.ticket_id,
-                    buyer_id: input.buyer_id,
-                    expires_at,
-                },
-                database_activity(),
-            )
-            .await?;
+        let outcome = database_step(
+            ctx,
+            OrderActivities::reserve,
+            ReserveInput {
+                order_id: input.order_id,
+                ticket_id: input.ticket_id,
+                buyer_id: input.buyer_id,
+                expires_at,
+            },
+        )
+        .await?;
         let reservation = match &outcome {
             ReserveOutcome::Reserved(reservation) => reservation.clone(),
             refused => {
@@ -372,12 +405,7 @@ impl OrderWorkflow {
             return Err("Order is not open for payment".into());
         };
         let order_id = reservation.order_id;
-        ctx.execute_activity(
-            OrderActivities::mark_awaiting_payment,
-            order_id,
-            database_activity(),
-        )
-        .await?;
+        database_step(ctx, OrderActivities::mark_awaiting_payment, order_id).await?;
         let charged = ctx
             .execute_activity(
                 OrderActivities::charge,
@@ -396,17 +424,16 @@ impl OrderWorkflow {
             .await;
         match charged {
             Ok(ChargeOutcome::Charged { charge_id }) => {
-                let payment = ctx
-                    .execute_activity(
-                        OrderActivities::complete,
-                        CompleteInput {
-                            order_id,
-                            charge_id,
-                            amount_cents: reservation.price_cents,
-                        },
-                        database_activity(),
-                    )
-                    .await?;
+                let payment = database_step(
+                    ctx,
+                    OrderActivities::complete,
+                    CompleteInput {
+                        order_id,
+                        charge_id,
+                        amount_cents: reservation.price_cents,
+                    },
+                )
+                .await?;
                 ctx.state_mut(|s| s.payment_id = Some(payment.payment_id));
                 enter(ctx, Phase::Complete);
                 Ok(PayOutcome::Paid {
@@ -475,8 +502,7 @@ async fn handlers_finished(ctx: &WorkflowContext<OrderWorkflow>) -> WorkflowResu
 
 /// Opens the order again after a payment attempt that charged nothing.
 async fn reopen(ctx: &WorkflowContext<OrderWorkflow>, order_id: Uuid) -> WorkflowResult<()> {
-    ctx.execute_activity(OrderActivities::reopen, order_id, database_activity())
-        .await?;
+    database_step(ctx, OrderActivities::reopen, order_id).await?;
     ctx.state_mut(|s| s.refused_attempts += 1);
     enter(ctx, Phase::Created);
     Ok(())
