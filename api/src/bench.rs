@@ -79,7 +79,7 @@ impl Progress {
 
     fn tick(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if done == self.total || done % 10 == 0 {
+        if done == self.total || done.is_multiple_of(10) {
             let width = 30;
             let filled = done * width / self.total.max(1);
             let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
