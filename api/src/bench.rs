@@ -33,6 +33,9 @@ struct Figures {
     post_payments_ms: Percentiles,
     ticket_reads_per_second: f64,
     server_peak_memory_mib: Option<f64>,
+    /// What `ticketing check` found afterwards (only when the database is known: `--embedded`
+    /// or `--database-url`).
+    disagreements: Option<usize>,
     errors: usize,
 }
 
@@ -100,6 +103,7 @@ impl Progress {
 /// The system under test, and how to reach it.
 struct Target {
     base: String,
+    database_url: Option<String>,
     temporal: TemporalConfig,
     server_pid: Option<u32>,
     embedded: Option<std::process::Child>,
@@ -137,6 +141,7 @@ async fn target(args: &BenchArgs, http: &reqwest::Client) -> anyhow::Result<Targ
         let temporal = args.temporal.resolve(None)?;
         return Ok(Target {
             base: base.trim_end_matches('/').to_owned(),
+            database_url: args.database_url.clone(),
             temporal,
             server_pid: args.server_pid,
             embedded: None,
@@ -156,6 +161,7 @@ async fn target(args: &BenchArgs, http: &reqwest::Client) -> anyhow::Result<Targ
         .env("TEMPORAL_UI_PORT", ui_port.to_string())
         .env("RUST_LOG", "warn")
         .env_remove("TEMPORAL_ADDRESS")
+        .envs(args.database_url.iter().map(|url| ("DATABASE_URL", url)))
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -163,6 +169,9 @@ async fn target(args: &BenchArgs, http: &reqwest::Client) -> anyhow::Result<Targ
         .context("starting `ticketing dev`")?;
     let target = Target {
         base: format!("http://127.0.0.1:{http_port}"),
+        database_url: Some(args.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", dir.join("ticketing.db").display())
+        })),
         temporal: TemporalConfig {
             address: format!("127.0.0.1:{temporal_port}"),
             namespace,
@@ -390,6 +399,23 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     // The baseline on the same server and namespace, through a client like the API's.
     let baseline = baseline(&target.temporal, n, c).await?;
 
+    // Nothing may disagree afterwards.
+    let disagreements = match &target.database_url {
+        Some(url) => {
+            eprintln!("checking invariants…");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let db = crate::database::connect(url).await?;
+            let client =
+                crate::temporal::connect(&target.temporal, Duration::from_secs(10)).await?;
+            let found = crate::check::find_disagreements(&db, Some(&client)).await?;
+            for disagreement in &found {
+                eprintln!("  disagrees: {disagreement}");
+            }
+            Some(found.len())
+        }
+        None => None,
+    };
+
     let figures = Figures {
         lifecycles: completed.len(),
         concurrency: c,
@@ -400,6 +426,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         post_payments_ms: percentiles(completed.iter().map(|t| t.1).collect()),
         ticket_reads_per_second: reads_per_second,
         server_peak_memory_mib: peak,
+        disagreements,
         errors: errors.load(Ordering::Relaxed),
     };
     print_figures(&figures);
@@ -410,6 +437,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if figures.errors > 0 {
         bail!("{} requests failed", figures.errors);
+    }
+    if figures.disagreements.is_some_and(|d| d > 0) {
+        bail!("the data disagrees after the run (see above)");
     }
     Ok(())
 }
@@ -444,6 +474,17 @@ fn print_figures(f: &Figures) {
             "unknown (pass --server-pid, or use --embedded)".to_owned(),
             |m| format!("{m:.1} MiB"),
         ),
+    );
+    rows.insert(
+        "9 invariants (check)",
+        f.disagreements
+            .map_or("not checked (pass --database-url)".to_owned(), |d| {
+                if d == 0 {
+                    "all agree".to_owned()
+                } else {
+                    format!("{d} disagreements")
+                }
+            }),
     );
     rows.insert("9 errors", f.errors.to_string());
     println!();

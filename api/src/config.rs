@@ -51,6 +51,10 @@ pub struct BenchArgs {
     /// How long to measure `GET /api/tickets/:id`, in seconds.
     #[arg(long, default_value_t = 5)]
     pub read_seconds: u64,
+    /// The system's database, to check its invariants after the run (with --base-url; with
+    /// --embedded it is the one `dev` uses: DATABASE_URL if set, else SQLite in its data folder).
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL")]
+    pub database_url: Option<String>,
     /// The server process whose peak memory to report (with --base-url).
     #[arg(long, value_name = "PID")]
     pub server_pid: Option<u32>,

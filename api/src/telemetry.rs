@@ -6,8 +6,14 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,poem=warn"));
+    init_with_default("info,sqlx=warn,sea_orm=warn,poem=warn");
+}
+
+/// Like [`init`], with another filter when `RUST_LOG` is not set (e.g. `warn` for a command whose
+/// own output should stand out).
+pub fn init_with_default(default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
