@@ -196,6 +196,15 @@ impl TemporalDevServer {
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true);
+        // Even if `dev` itself is killed outright, its Temporal server must not outlive it.
+        #[cfg(target_os = "linux")]
+        // SAFETY: `prctl` is async-signal-safe and touches nothing but the child being set up.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
         eprintln!(
             "starting the Temporal dev server ({} server start-dev; log in {})…",
             cli.display(),
