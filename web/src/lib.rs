@@ -96,6 +96,29 @@ impl Visit {
     }
 }
 
+/// A form post that needs a signed-in visitor: the visit, or the response that turns it away (to
+/// sign in first, or 403 for a form without our CSRF token).
+pub async fn signed_in_post(
+    web: &Web,
+    req: &Request,
+    form: &HashMap<String, String>,
+) -> Result<Visit, Box<Response>> {
+    let visit = Visit::of(web, req).await;
+    if let Some(to_sign_in) = visit.sign_in_first() {
+        return Err(Box::new(to_sign_in));
+    }
+    if !csrf::valid(req, form) {
+        return Err(Box::new(pages::error_for(&visit, StatusCode::FORBIDDEN)));
+    }
+    Ok(visit)
+}
+
+/// `/api/<collection>/<id>` for an id shaped like ours; anything else is simply not found.
+pub fn api_path(collection: &str, id: &str) -> Option<String> {
+    (id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
+        .then(|| format!("/api/{collection}/{id}"))
+}
+
 /// 303 See Other to `to`, passing on `Set-Cookie` headers.
 pub fn redirect(to: &str, cookies: &[poem::http::HeaderValue]) -> Response {
     let mut response = Response::builder()

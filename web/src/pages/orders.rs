@@ -11,16 +11,11 @@ use poem::{
 use serde_json::json;
 
 use crate::{
-    Form, Visit, Web, csrf,
+    Form, Visit, Web,
     layout::{FormErrors, csrf_field, money, page, status_words},
     pages::error_for,
     redirect,
 };
-
-fn order_path(id: &str) -> Option<String> {
-    (id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
-        .then(|| format!("/api/orders/{id}"))
-}
 
 #[handler]
 pub async fn list(req: &Request, web: Data<&Arc<Web>>) -> Response {
@@ -72,7 +67,7 @@ async fn order_page(
     errors: &FormErrors,
     status: StatusCode,
 ) -> Response {
-    let Some(path) = order_path(id) else {
+    let Some(path) = crate::api_path("orders", id) else {
         return error_for(visit, StatusCode::NOT_FOUND);
     };
     let reply = web.backend.get(req, &path).await;
@@ -158,13 +153,10 @@ pub async fn pay(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    let visit = Visit::of(&web, req).await;
-    if let Some(to_sign_in) = visit.sign_in_first() {
-        return to_sign_in;
-    }
-    if !csrf::valid(req, &form.0) {
-        return error_for(&visit, StatusCode::FORBIDDEN);
-    }
+    let visit = match crate::signed_in_post(&web, req, &form.0).await {
+        Ok(visit) => visit,
+        Err(refused) => return *refused,
+    };
     let token = form.0.get("token").cloned().unwrap_or_default();
     let reply = web
         .backend
@@ -191,14 +183,11 @@ pub async fn cancel(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    let visit = Visit::of(&web, req).await;
-    if let Some(to_sign_in) = visit.sign_in_first() {
-        return to_sign_in;
-    }
-    if !csrf::valid(req, &form.0) {
-        return error_for(&visit, StatusCode::FORBIDDEN);
-    }
-    let Some(path) = order_path(&id) else {
+    let visit = match crate::signed_in_post(&web, req, &form.0).await {
+        Ok(visit) => visit,
+        Err(refused) => return *refused,
+    };
+    let Some(path) = crate::api_path("orders", &id) else {
         return error_for(&visit, StatusCode::NOT_FOUND);
     };
     let reply = web.backend.call(req, Method::DELETE, &path, None).await;

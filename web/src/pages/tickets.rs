@@ -17,12 +17,6 @@ use crate::{
     redirect,
 };
 
-/// Only ids shaped like ours reach the API (anything else is simply not found).
-fn ticket_path(id: &str) -> Option<String> {
-    (id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
-        .then(|| format!("/api/tickets/{id}"))
-}
-
 #[handler]
 pub async fn home(req: &Request, web: Data<&Arc<Web>>) -> Response {
     let visit = Visit::of(&web, req).await;
@@ -113,13 +107,10 @@ fn field<'a>(form: &'a Form, name: &str) -> &'a str {
 
 #[handler]
 pub async fn create(req: &Request, web: Data<&Arc<Web>>, form: Form) -> Response {
-    let visit = Visit::of(&web, req).await;
-    if let Some(to_sign_in) = visit.sign_in_first() {
-        return to_sign_in;
-    }
-    if !csrf::valid(req, &form.0) {
-        return error_for(&visit, StatusCode::FORBIDDEN);
-    }
+    let visit = match crate::signed_in_post(&web, req, &form.0).await {
+        Ok(visit) => visit,
+        Err(refused) => return *refused,
+    };
     let (title, price) = (field(&form, "title"), field(&form, "price"));
     let reply = web
         .backend
@@ -147,7 +138,7 @@ async fn ticket_page(
     edit_values: Option<(&str, &str)>,
     status: StatusCode,
 ) -> Response {
-    let Some(path) = ticket_path(id) else {
+    let Some(path) = crate::api_path("tickets", id) else {
         return error_for(visit, StatusCode::NOT_FOUND);
     };
     let reply = web.backend.get(req, &path).await;
@@ -219,14 +210,11 @@ pub async fn edit(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    let visit = Visit::of(&web, req).await;
-    if let Some(to_sign_in) = visit.sign_in_first() {
-        return to_sign_in;
-    }
-    if !csrf::valid(req, &form.0) {
-        return error_for(&visit, StatusCode::FORBIDDEN);
-    }
-    let Some(path) = ticket_path(&id) else {
+    let visit = match crate::signed_in_post(&web, req, &form.0).await {
+        Ok(visit) => visit,
+        Err(refused) => return *refused,
+    };
+    let Some(path) = crate::api_path("tickets", &id) else {
         return error_for(&visit, StatusCode::NOT_FOUND);
     };
     let (title, price) = (field(&form, "title"), field(&form, "price"));
