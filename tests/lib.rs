@@ -174,3 +174,62 @@ fn start_temporal() -> String {
     }
     address
 }
+
+/// An order worker on a thread of its own (its run future is not `Send`), as the tests run it.
+pub struct TestWorker {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestWorker {
+    pub fn start(
+        config: api::config::WorkerConfig,
+        gateway: std::sync::Arc<dyn activities::PaymentGateway>,
+    ) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the worker");
+            runtime.block_on(async move {
+                let client =
+                    api::temporal::connect(&config.temporal, std::time::Duration::from_secs(30))
+                        .await
+                        .expect("the worker reaches Temporal");
+                let worker = api::temporal::OrderWorker::build(&config, client, gateway)
+                    .await
+                    .expect("the worker builds");
+                worker
+                    .run_until(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("the worker runs");
+            });
+        });
+        TestWorker {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops polling and waits for the tasks in flight.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for TestWorker {
+    fn drop(&mut self) {
+        // Don't wait for a graceful stop at the end of a test: just ask for it.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

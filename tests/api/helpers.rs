@@ -101,60 +101,7 @@ pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestA
     }
 }
 
-/// A worker on a thread of its own (its run future is not `Send`).
-pub struct TestWorker {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl TestWorker {
-    pub fn start(config: WorkerConfig, gateway: Arc<dyn PaymentGateway>) -> Self {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime for the worker");
-            runtime.block_on(async move {
-                let client = api::temporal::connect(&config.temporal, Duration::from_secs(30))
-                    .await
-                    .expect("the worker reaches Temporal");
-                let worker = api::temporal::OrderWorker::build(&config, client, gateway)
-                    .await
-                    .expect("the worker builds");
-                worker
-                    .run_until(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .expect("the worker runs");
-            });
-        });
-        TestWorker {
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    /// Stops polling and waits for the tasks in flight.
-    fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for TestWorker {
-    fn drop(&mut self) {
-        // Don't wait for a graceful stop at the end of a test: just ask for it.
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
+pub use tests::TestWorker;
 
 impl TestApp {
     /// Stops this app's worker (waiting for its tasks in flight), as a crash or a deploy would.

@@ -636,10 +636,7 @@ mod generator {
         http: reqwest::Client,
         temporal: Client,
         config: TemporalConfig,
-        worker: Option<(
-            tokio::sync::oneshot::Sender<()>,
-            std::thread::JoinHandle<()>,
-        )>,
+        worker: Option<tests::TestWorker>,
         _db: TestDatabase,
     }
 
@@ -699,11 +696,9 @@ mod generator {
         }
 
         pub async fn stop(mut self) {
-            if let Some((stop, thread)) = self.worker.take() {
-                let _ = stop.send(());
-                tokio::task::spawn_blocking(move || thread.join())
+            if let Some(mut worker) = self.worker.take() {
+                tokio::task::spawn_blocking(move || worker.stop())
                     .await
-                    .unwrap()
                     .expect("the worker thread ends");
             }
         }
@@ -925,37 +920,10 @@ mod generator {
             .unwrap_or_else(|| panic!("an id in {value}"))
     }
 
-    /// The order worker on a thread of its own (its run future is not `Send`), as the API tests
-    /// run it, charging through [`SlowSandbox`].
-    fn start_worker(
-        config: WorkerConfig,
-    ) -> (
-        tokio::sync::oneshot::Sender<()>,
-        std::thread::JoinHandle<()>,
-    ) {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let gateway: Arc<dyn PaymentGateway> = Arc::new(SlowSandbox(SandboxGateway::new()));
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime for the worker");
-            runtime.block_on(async move {
-                let client = api::temporal::connect(&config.temporal, Duration::from_secs(30))
-                    .await
-                    .expect("the worker reaches Temporal");
-                let worker = api::temporal::OrderWorker::build(&config, client, gateway)
-                    .await
-                    .expect("the worker builds");
-                worker
-                    .run_until(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .expect("the worker runs");
-            });
-        });
-        (stop, thread)
+    /// The order worker on a thread of its own, as the API tests run it, charging through
+    /// [`SlowSandbox`].
+    fn start_worker(config: WorkerConfig) -> tests::TestWorker {
+        tests::TestWorker::start(config, Arc::new(SlowSandbox(SandboxGateway::new())))
     }
 
     pub async fn paid(system: &System) -> Result<(), String> {
