@@ -1,10 +1,12 @@
 //! Connecting to the database and migrating it.
 
-use std::time::Duration;
+pub mod direct;
+
+use std::{sync::Arc, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -16,6 +18,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false)
+        // Ping a connection before use only if it sat idle for a second or more: one the server
+        // closed meanwhile (a restart) is replaced instead of failing a request, while a busy
+        // server reuses connections without a round trip of their own.
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -28,6 +34,29 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         options.max_connections(20);
     }
     Database::connect(options).await
+}
+
+/// How many direct connections the hottest reads may hold on PostgreSQL.
+const DIRECT_CONNECTIONS: usize = 16;
+
+/// Where the hottest reads (one ticket by id) go: on PostgreSQL, connections of their own that
+/// cost one round trip per read (see [`direct`]); on SQLite, the pool.
+#[derive(Clone)]
+pub enum Reads {
+    Direct(Arc<direct::DirectConnections>),
+    Pool(DatabaseConnection),
+}
+
+impl Reads {
+    /// Opens nothing yet: direct connections are made on the first reads.
+    pub fn new(url: &str, db: &DatabaseConnection) -> Result<Self, DbErr> {
+        Ok(match db.get_database_backend() {
+            DbBackend::Postgres => {
+                Reads::Direct(direct::DirectConnections::new(url, DIRECT_CONNECTIONS)?)
+            }
+            _ => Reads::Pool(db.clone()),
+        })
+    }
 }
 
 /// Applies every pending migration.

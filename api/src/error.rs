@@ -81,13 +81,18 @@ impl From<sea_orm::DbErr> for ApiError {
         let unreachable = match &error {
             DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
             DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
-                matches!(
-                    **e,
+                match &**e {
                     sqlx::Error::Io(_)
-                        | sqlx::Error::Tls(_)
-                        | sqlx::Error::PoolTimedOut
-                        | sqlx::Error::PoolClosed
-                )
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed => true,
+                    // PostgreSQL going away: a connection exception (class 08), or a shutdown,
+                    // a crash or a start-up in progress (57P01-57P03).
+                    sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                        code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+                    }),
+                    _ => false,
+                }
             }
             _ => false,
         };

@@ -30,6 +30,8 @@ impl Application {
         let db = database::connect(&config.database_url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+        let reads = database::Reads::new(&config.database_url, &db)
+            .map_err(|e| anyhow::anyhow!("cannot use DATABASE_URL: {e}"))?;
         let client = temporal::connect(&config.temporal, Duration::from_secs(30)).await?;
         temporal::ensure_search_attributes(&client).await?;
         let orders = OrderService {
@@ -56,6 +58,7 @@ impl Application {
         };
         let endpoint = routes(
             db,
+            reads,
             sessions,
             orders,
             config.body_limit_bytes as usize,
@@ -86,6 +89,7 @@ impl Application {
 /// Every route with its middleware: the API under `/api` (and the probes), the pages at `/`.
 pub fn routes(
     db: DatabaseConnection,
+    reads: database::Reads,
     sessions: Sessions,
     orders: OrderService,
     body_limit: usize,
@@ -98,6 +102,7 @@ pub fn routes(
         .nest("/", service)
         .with(CookieJarManager::new())
         .data(db)
+        .data(reads)
         .data(sessions)
         .data(orders)
         .around(move |ep, req| limit_body(ep, req, body_limit))

@@ -3,7 +3,7 @@
 use entities::ticket;
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -354,6 +354,53 @@ async fn show_answers_404_for_an_unknown_or_malformed_id() {
         let response = app.get(&path, None).await;
         assert_error(response, StatusCode::NOT_FOUND, "Not Found").await;
     }
+}
+
+#[tokio::test]
+async fn show_keeps_answering_after_the_database_closes_its_connections() {
+    // On PostgreSQL, ticket reads have connections of their own, reused without a ping: one the
+    // server closed in the meantime (a restart, an administrator) must cost no request an error.
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let ticket = app.create_ticket(&user, "Concert", json!(25)).await;
+    let id = id_of(&ticket);
+    let reads = futures::future::join_all((0..8).map(|_| get_ticket(&app, &id))).await;
+    assert!(reads.iter().all(|read| *read == ticket));
+
+    if app.db.url.starts_with("postgres") {
+        let closed = app
+            .db
+            .connection
+            .execute_unprepared(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .await
+            .unwrap();
+        assert!(
+            closed.rows_affected() >= 1,
+            "the reads' connections were open"
+        );
+    }
+
+    let reads = futures::future::join_all((0..8).map(|_| get_ticket(&app, &id))).await;
+    assert!(reads.iter().all(|read| *read == ticket));
+}
+
+#[tokio::test]
+async fn show_sees_a_change_at_once() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let ticket = app.create_ticket(&user, "Concert", json!(25)).await;
+    let id = id_of(&ticket);
+    assert_eq!(get_ticket(&app, &id).await["version"], 0);
+    let body = json!({"title": "Opera", "price": "30"});
+    let response = app
+        .put(&format!("/api/tickets/{id}"), Some(&user.token), &body)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let shown = get_ticket(&app, &id).await;
+    assert_ticket(&shown, "Opera", 30.0, &user, 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::SignedIn,
+    database::Reads,
     error::{ApiError, Fails, can},
     input::{DecimalText, Input, Page, both},
     json::Price,
@@ -129,10 +130,14 @@ impl TicketsApi {
     #[oai(path = "/api/tickets/:id", method = "get")]
     async fn show(
         &self,
-        db: Data<&DatabaseConnection>,
+        reads: Data<&Reads>,
         id: Path<Input<Uuid>>,
     ) -> Result<Json<TicketJson>, Fails<{ can::NOT_FOUND | can::DATABASE }>> {
-        Ok(Json(find(&db, id.0).await?.into()))
+        let Input::Given(id) = id.0 else {
+            return Err(ApiError::NotFound.into());
+        };
+        let ticket = store::show(&reads, id).await?.ok_or(ApiError::NotFound)?;
+        Ok(Json(ticket.into()))
     }
 
     /// Edit a ticket
