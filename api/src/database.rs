@@ -1,12 +1,14 @@
 //! Connecting to the database and migrating it.
 
-pub mod direct;
+pub mod batch;
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
+use entities::ticket;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, QueryTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -36,27 +38,39 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// How many direct connections the hottest reads may hold on PostgreSQL.
-const DIRECT_CONNECTIONS: usize = 16;
+/// How many reader tasks (each with its connection) batch the hottest reads on PostgreSQL.
+const BATCH_READERS: usize = 4;
 
-/// Where the hottest reads (one ticket by id) go: on PostgreSQL, connections of their own that
-/// cost one round trip per read (see [`direct`]); on SQLite, the pool.
+/// Where the hottest reads (one ticket by id) go: on PostgreSQL, batched reader tasks with
+/// connections of their own (see [`batch`]); on SQLite, the pool.
 #[derive(Clone)]
 pub enum Reads {
-    Direct(Arc<direct::DirectConnections>),
+    Batched(batch::BatchReads<ticket::Model>),
     Pool(DatabaseConnection),
 }
 
 impl Reads {
-    /// Opens nothing yet: direct connections are made on the first reads.
+    /// Starts the readers on the current Tokio runtime; they connect on the first reads.
     pub fn new(url: &str, db: &DatabaseConnection) -> Result<Self, DbErr> {
         Ok(match db.get_database_backend() {
-            DbBackend::Postgres => {
-                Reads::Direct(direct::DirectConnections::new(url, DIRECT_CONNECTIONS)?)
-            }
+            DbBackend::Postgres => Reads::Batched(batch::BatchReads::start(
+                url,
+                BATCH_READERS,
+                tickets_by_ids(),
+                |row| {
+                    let ticket = ticket::Model::from_query_result(row, "")?;
+                    Ok((ticket.id, ticket))
+                },
+            )?),
             _ => Reads::Pool(db.clone()),
         })
     }
+}
+
+/// The tickets whose ids are in the array `$1`, every column as sea-orm reads them.
+fn tickets_by_ids() -> String {
+    let select = ticket::Entity::find().build(DbBackend::Postgres).sql;
+    format!(r#"{select} WHERE "tickets"."id" = ANY($1)"#)
 }
 
 /// Applies every pending migration.

@@ -77,30 +77,45 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        use sea_orm::{DbErr, RuntimeErr, sqlx};
-        let unreachable = match &error {
-            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
-            DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
-                match &**e {
-                    sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed => true,
-                    // PostgreSQL going away: a connection exception (class 08), or a shutdown,
-                    // a crash or a start-up in progress (57P01-57P03).
-                    sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-                        code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
-                    }),
-                    _ => false,
-                }
-            }
-            _ => false,
-        };
-        if unreachable {
+        if database_unavailable(&error) {
             ApiError::Unavailable(error.to_string())
         } else {
             ApiError::Internal(error.into())
         }
+    }
+}
+
+impl From<crate::database::batch::ReadFailed> for ApiError {
+    fn from(failed: crate::database::batch::ReadFailed) -> Self {
+        if failed.unavailable {
+            ApiError::Unavailable(failed.message)
+        } else {
+            ApiError::Internal(anyhow::anyhow!(failed.message))
+        }
+    }
+}
+
+/// Whether a database error means the database could not be reached or went away (try again
+/// later) rather than a mistake in a query.
+pub fn database_unavailable(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    match error {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed => true,
+                // PostgreSQL going away: a connection exception (class 08), or a shutdown, a
+                // crash or a start-up in progress (57P01-57P03).
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 

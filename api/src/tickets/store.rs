@@ -2,11 +2,9 @@
 //! event to the outbox in the same transaction.
 
 use entities::{Money, TicketTitle, event, ticket};
-use std::sync::OnceLock;
-
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -58,24 +56,12 @@ pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<ticket::Mo
     Ok(ticket::Entity::find_by_id(id).one(db).await?)
 }
 
-/// Like [`find`], for `GET /api/tickets/:id`: over a direct connection on PostgreSQL.
+/// Like [`find`], for `GET /api/tickets/:id`: batched with the reads in flight on PostgreSQL.
 pub async fn show(reads: &Reads, id: Uuid) -> Result<Option<ticket::Model>, ApiError> {
-    let direct = match reads {
-        Reads::Direct(direct) => direct,
-        Reads::Pool(db) => return find(db, id).await,
-    };
-    // The statement sea-orm would send, made once: `... WHERE "tickets"."id" = $1`.
-    static SQL: OnceLock<String> = OnceLock::new();
-    let sql = SQL.get_or_init(|| {
-        ticket::Entity::find()
-            .filter(ticket::Column::Id.eq(Uuid::nil()))
-            .build(DbBackend::Postgres)
-            .sql
-    });
-    let row = direct.fetch_optional(sql, id).await?;
-    Ok(row
-        .map(|row| ticket::Model::from_query_result(&row, ""))
-        .transpose()?)
+    match reads {
+        Reads::Batched(batch) => Ok(batch.get(id).await?),
+        Reads::Pool(db) => find(db, id).await,
+    }
 }
 
 /// Tickets nobody has reserved, oldest first.
