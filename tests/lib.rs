@@ -30,7 +30,7 @@ impl TestDatabase {
                     .expect("the test database is created");
                 admin.close().await.ok();
                 postgres = Some((server.clone(), name.clone()));
-                (with_database(&server, &name), None)
+                (api::database::with_database(&server, &name), None)
             }
             Ok(other) if !other.is_empty() => {
                 panic!("TEST_DATABASE_URL must name a PostgreSQL server, not {other}")
@@ -79,20 +79,6 @@ impl Drop for TestDatabase {
             let _ = dropped.join();
         }
     }
-}
-
-/// `postgres://u@h:p/old?x` with the database replaced by `name`.
-fn with_database(server: &str, name: &str) -> String {
-    let (base, query) = match server.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (server, String::new()),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    format!("{}/{}{}", &base[..authority_end], name, query)
 }
 
 /// The Temporal dev server the tests of this process share, started on first use from the

@@ -14,12 +14,15 @@ use std::{
 
 use anyhow::{Context, bail};
 use futures_util::{StreamExt, stream};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use temporalio_client::{Client, WorkflowGetResultOptions, WorkflowStartOptions};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use workflows::baseline::{BaselineActivities, BaselineWorkflow};
 
 use crate::config::{BenchArgs, TemporalConfig};
+
+mod reads;
 
 /// What one run measured.
 #[derive(Debug, serde::Serialize)]
@@ -32,6 +35,10 @@ struct Figures {
     post_orders_ms: Percentiles,
     post_payments_ms: Percentiles,
     ticket_reads_per_second: f64,
+    /// pgbench's transactions/s with the same select at the same concurrency (PostgreSQL only).
+    pgbench_reads_per_second: Option<f64>,
+    pgbench_command: Option<String>,
+    ratio_to_pgbench: Option<f64>,
     server_peak_memory_mib: Option<f64>,
     /// What `ticketing check` found afterwards (only when the database is known: `--embedded`
     /// or `--database-url`).
@@ -108,6 +115,7 @@ struct Target {
     server_pid: Option<u32>,
     embedded: Option<std::process::Child>,
     _data: Option<PathBuf>,
+    _scratch_database: Option<ScratchDatabase>,
 }
 
 impl Drop for Target {
@@ -123,6 +131,61 @@ impl Drop for Target {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// A PostgreSQL database made for one embedded run, dropped with this value.
+struct ScratchDatabase {
+    server: String,
+    name: String,
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // Drop is not async: drop the database from a runtime of its own, on its own thread.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let admin = crate::database::connect(&server).await?;
+                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                admin.execute_unprepared(&sql).await?;
+                admin.close().await?;
+                anyhow::Ok(())
+            })
+        });
+        if let Ok(Err(e)) = dropped.join() {
+            eprintln!("could not drop the database {}: {e:#}", self.name);
+        }
+    }
+}
+
+/// A new, empty database on the PostgreSQL server of `server_url`, for one embedded run, and its
+/// URL.
+async fn scratch_database(server_url: &str) -> anyhow::Result<(String, ScratchDatabase)> {
+    let name = format!("ticketing_bench_{}", std::process::id());
+    let admin = crate::database::connect(server_url)
+        .await
+        .with_context(|| {
+            format!("cannot reach PostgreSQL at DATABASE_URL ({name} is made there)")
+        })?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .with_context(|| format!("cannot create the database {name}"))?;
+    admin.close().await.ok();
+    let url = crate::database::with_database(server_url, &name);
+    Ok((
+        url,
+        ScratchDatabase {
+            server: server_url.to_owned(),
+            name,
+        },
+    ))
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -146,10 +209,25 @@ async fn target(args: &BenchArgs, http: &reqwest::Client) -> anyhow::Result<Targ
             server_pid: args.server_pid,
             embedded: None,
             _data: None,
+            _scratch_database: None,
         });
     }
     let dir = std::env::temp_dir().join(format!("ticketing-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    // A PostgreSQL server gets a fresh database of its own, like the fresh SQLite file otherwise.
+    let mut scratch = None;
+    let database_url = match &args.database_url {
+        Some(url) if url.starts_with("postgres") => {
+            let (url, database) = scratch_database(url).await?;
+            eprintln!(
+                "using a new database {} (dropped afterwards)…",
+                database.name
+            );
+            scratch = Some(database);
+            Some(url)
+        }
+        other => other.clone(),
+    };
     let (http_port, temporal_port, ui_port) = (free_port()?, free_port()?, free_port()?);
     eprintln!("starting `ticketing dev` (data in {})…", dir.display());
     let log = std::fs::File::create(dir.join("dev.log"))?;
@@ -159,9 +237,8 @@ async fn target(args: &BenchArgs, http: &reqwest::Client) -> anyhow::Result<Targ
         .env("HTTP_ADDR", format!("127.0.0.1:{http_port}"))
         .env("TEMPORAL_DEV_PORT", temporal_port.to_string())
         .env("TEMPORAL_UI_PORT", ui_port.to_string())
-        .env("RUST_LOG", "warn")
         .env_remove("TEMPORAL_ADDRESS")
-        .envs(args.database_url.iter().map(|url| ("DATABASE_URL", url)))
+        .envs(database_url.iter().map(|url| ("DATABASE_URL", url)))
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -169,7 +246,7 @@ async fn target(args: &BenchArgs, http: &reqwest::Client) -> anyhow::Result<Targ
         .context("starting `ticketing dev`")?;
     let target = Target {
         base: format!("http://127.0.0.1:{http_port}"),
-        database_url: Some(args.database_url.clone().unwrap_or_else(|| {
+        database_url: Some(database_url.clone().unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", dir.join("ticketing.db").display())
         })),
         temporal: TemporalConfig {
@@ -180,6 +257,7 @@ async fn target(args: &BenchArgs, http: &reqwest::Client) -> anyhow::Result<Targ
         server_pid: Some(child.id()),
         embedded: Some(child),
         _data: Some(dir.clone()),
+        _scratch_database: scratch,
     };
     let started = Instant::now();
     loop {
@@ -368,32 +446,30 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let completed: Vec<_> = timings.into_iter().flatten().collect();
     let lifecycles_per_second = completed.len() as f64 / lifecycle_seconds;
 
-    // Reads of one ticket at concurrency C.
+    // Reads of one ticket at concurrency C, then pgbench's with the same select.
     eprintln!(
         "reading GET /api/tickets/:id for {} s at concurrency {c}…",
         args.read_seconds
     );
-    let reads = AtomicUsize::new(0);
-    let deadline = Instant::now() + Duration::from_secs(args.read_seconds);
-    let url = format!(
-        "{base}/api/tickets/{}",
-        tickets.first().cloned().unwrap_or_default()
-    );
-    let reader = || async {
-        while Instant::now() < deadline {
-            match http.get(&url).send().await {
-                Ok(r) if r.status().is_success() => {
-                    let _ = r.bytes().await;
-                    reads.fetch_add(1, Ordering::Relaxed);
-                }
-                other => failed("GET /api/tickets/:id", format!("{other:?}")),
-            }
+    let reads = reads::read(&base, &tickets, c, args.read_seconds).await?;
+    for failure in reads.failures {
+        failed("GET /api/tickets/:id", failure);
+    }
+    let pgbench = match &target.database_url {
+        Some(url) => {
+            eprintln!("the same select with pgbench…");
+            reads::pgbench(
+                url,
+                tickets.first().map_or("", |t| t.as_str()),
+                c,
+                args.read_seconds,
+            )
         }
+        None => Err("the database is not known (pass --database-url)".to_owned()),
     };
-    let read_start = Instant::now();
-    futures_util::future::join_all((0..c).map(|_| reader())).await;
-    let reads_per_second =
-        reads.load(Ordering::Relaxed) as f64 / read_start.elapsed().as_secs_f64();
+    if let Err(why) = &pgbench {
+        eprintln!("  no pgbench comparison: {why}");
+    }
     let peak = target.server_pid.and_then(peak_memory_mib);
 
     // The baseline on the same server and namespace, through a client like the API's.
@@ -424,7 +500,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ratio_to_baseline: lifecycles_per_second / baseline.max(1e-9),
         post_orders_ms: percentiles(completed.iter().map(|t| t.0).collect()),
         post_payments_ms: percentiles(completed.iter().map(|t| t.1).collect()),
-        ticket_reads_per_second: reads_per_second,
+        ticket_reads_per_second: reads.per_second,
+        pgbench_reads_per_second: pgbench.as_ref().ok().map(|p| p.tps),
+        pgbench_command: pgbench.as_ref().ok().map(|p| p.command.clone()),
+        ratio_to_pgbench: pgbench.as_ref().ok().map(|p| reads.per_second / p.tps),
         server_peak_memory_mib: peak,
         disagreements,
         errors: errors.load(Ordering::Relaxed),
@@ -467,6 +546,15 @@ fn print_figures(f: &Figures) {
     rows.insert(
         "7 GET /api/tickets/:id",
         format!("{:.0} reads/s", f.ticket_reads_per_second),
+    );
+    rows.insert(
+        "7 pgbench, same select",
+        match (f.pgbench_reads_per_second, f.ratio_to_pgbench) {
+            (Some(tps), Some(ratio)) => {
+                format!("{tps:.0}/s: the API reads at {ratio:.2} x pgbench")
+            }
+            _ => "not measured (PostgreSQL and pgbench only)".to_owned(),
+        },
     );
     rows.insert(
         "8 server peak memory",

@@ -51,8 +51,9 @@ pub struct BenchArgs {
     /// How long to measure `GET /api/tickets/:id`, in seconds.
     #[arg(long, default_value_t = 5)]
     pub read_seconds: u64,
-    /// The system's database, to check its invariants after the run (with --base-url; with
-    /// --embedded it is the one `dev` uses: DATABASE_URL if set, else SQLite in its data folder).
+    /// The system's database, to check its invariants and to run pgbench against (with
+    /// --base-url). With --embedded, a PostgreSQL URL names the server on which a new database is
+    /// made for the run and dropped after it; without one, `dev` uses SQLite in its data folder.
     #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL")]
     pub database_url: Option<String>,
     /// The server process whose peak memory to report (with --base-url).

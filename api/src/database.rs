@@ -73,6 +73,20 @@ fn tickets_by_ids() -> String {
     format!(r#"{select} WHERE "tickets"."id" = ANY($1)"#)
 }
 
+/// `postgres://u@h:p/old?x` with the database replaced by `name`.
+pub fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let authority_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    format!("{}/{}{}", &base[..authority_end], name, query)
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

@@ -37,11 +37,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match cli.command {
+    let _logs = match cli.command {
         // The benchmark's progress and figures are its output: only warnings beside them.
         Command::Bench(_) => telemetry::init_with_default("warn"),
         _ => telemetry::init(),
-    }
+    };
     match run(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
