@@ -1,6 +1,7 @@
 //! Shared by the end-to-end tests: a fresh database for each test.
 
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use api::database::ScratchDatabase;
+use sea_orm::DatabaseConnection;
 
 /// A database made for one test, migrated to the latest schema.
 ///
@@ -11,8 +12,8 @@ pub struct TestDatabase {
     pub url: String,
     pub connection: DatabaseConnection,
     sqlite_dir: Option<std::path::PathBuf>,
-    /// `(server URL, database name)` of a PostgreSQL test database, dropped with this value.
-    postgres: Option<(String, String)>,
+    /// A PostgreSQL test database, dropped with this value.
+    _postgres: Option<ScratchDatabase>,
 }
 
 impl TestDatabase {
@@ -21,16 +22,16 @@ impl TestDatabase {
         let mut postgres = None;
         let (url, sqlite_dir) = match std::env::var("TEST_DATABASE_URL") {
             Ok(server) if server.starts_with("postgres") => {
-                let admin = Database::connect(&server).await.unwrap_or_else(|e| {
-                    panic!("cannot reach PostgreSQL at TEST_DATABASE_URL={server}: {e}")
-                });
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                let database = ScratchDatabase::create(&server, &name)
                     .await
-                    .expect("the test database is created");
-                admin.close().await.ok();
-                postgres = Some((server.clone(), name.clone()));
-                (api::database::with_database(&server, &name), None)
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "cannot make {name} on PostgreSQL at TEST_DATABASE_URL={server}: {e}"
+                        )
+                    });
+                let url = database.url.clone();
+                postgres = Some(database);
+                (url, None)
             }
             Ok(other) if !other.is_empty() => {
                 panic!("TEST_DATABASE_URL must name a PostgreSQL server, not {other}")
@@ -52,7 +53,7 @@ impl TestDatabase {
             url,
             connection,
             sqlite_dir,
-            postgres,
+            _postgres: postgres,
         }
     }
 }
@@ -61,22 +62,6 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
-        }
-        if let Some((server, name)) = self.postgres.take() {
-            // Drop is not async: drop the database from a runtime of its own, on its own thread.
-            let dropped = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
-                runtime.block_on(async {
-                    let admin = Database::connect(&server).await.ok()?;
-                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                    admin.execute_unprepared(&sql).await.ok()?;
-                    admin.close().await.ok()
-                })
-            });
-            let _ = dropped.join();
         }
     }
 }

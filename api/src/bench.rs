@@ -14,13 +14,15 @@ use std::{
 
 use anyhow::{Context, bail};
 use futures_util::{StreamExt, stream};
-use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use temporalio_client::{Client, WorkflowGetResultOptions, WorkflowStartOptions};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use workflows::baseline::{BaselineActivities, BaselineWorkflow};
 
-use crate::config::{BenchArgs, TemporalConfig};
+use crate::{
+    config::{BenchArgs, TemporalConfig},
+    database::ScratchDatabase,
+};
 
 mod reads;
 
@@ -133,61 +135,6 @@ impl Drop for Target {
     }
 }
 
-/// A PostgreSQL database made for one embedded run, dropped with this value.
-struct ScratchDatabase {
-    server: String,
-    name: String,
-}
-
-impl Drop for ScratchDatabase {
-    fn drop(&mut self) {
-        let (server, name) = (self.server.clone(), self.name.clone());
-        // Drop is not async: drop the database from a runtime of its own, on its own thread.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async {
-                let admin = crate::database::connect(&server).await?;
-                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                admin.execute_unprepared(&sql).await?;
-                admin.close().await?;
-                anyhow::Ok(())
-            })
-        });
-        if let Ok(Err(e)) = dropped.join() {
-            eprintln!("could not drop the database {}: {e:#}", self.name);
-        }
-    }
-}
-
-/// A new, empty database on the PostgreSQL server of `server_url`, for one embedded run, and its
-/// URL.
-async fn scratch_database(server_url: &str) -> anyhow::Result<(String, ScratchDatabase)> {
-    let name = format!("ticketing_bench_{}", std::process::id());
-    let admin = crate::database::connect(server_url)
-        .await
-        .with_context(|| {
-            format!("cannot reach PostgreSQL at DATABASE_URL ({name} is made there)")
-        })?;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .with_context(|| format!("cannot create the database {name}"))?;
-    admin.close().await.ok();
-    let url = crate::database::with_database(server_url, &name);
-    Ok((
-        url,
-        ScratchDatabase {
-            server: server_url.to_owned(),
-            name,
-        },
-    ))
-}
-
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -218,11 +165,15 @@ async fn target(args: &BenchArgs, http: &reqwest::Client) -> anyhow::Result<Targ
     let mut scratch = None;
     let database_url = match &args.database_url {
         Some(url) if url.starts_with("postgres") => {
-            let (url, database) = scratch_database(url).await?;
+            let name = format!("ticketing_bench_{}", std::process::id());
+            let database = ScratchDatabase::create(url, &name).await.with_context(|| {
+                format!("cannot make the database {name} on the PostgreSQL server of DATABASE_URL")
+            })?;
             eprintln!(
                 "using a new database {} (dropped afterwards)…",
                 database.name
             );
+            let url = database.url.clone();
             scratch = Some(database);
             Some(url)
         }

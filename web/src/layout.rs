@@ -5,15 +5,22 @@ use serde_json::Value;
 
 use crate::Visit;
 
+/// What every page's `head` holds: charset, viewport, title and the stylesheet.
+pub fn head_tags(title: &str) -> Markup {
+    html! {
+        meta charset="utf-8";
+        meta name="viewport" content="width=device-width, initial-scale=1";
+        title { (title) " · ticketing" }
+        link rel="stylesheet" href="/assets/app.css";
+    }
+}
+
 pub fn page(visit: &Visit, title: &str, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · ticketing" }
-                link rel="stylesheet" href="/assets/app.css";
+                (head_tags(title))
                 script src="/assets/app.js" defer {}
             }
             body {

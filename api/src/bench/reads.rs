@@ -37,11 +37,8 @@ pub async fn read(base: &str, ids: &[String], c: usize, seconds: u64) -> anyhow:
     if url.scheme() != "http" {
         bail!("the read benchmark speaks plain http, not {}", url.scheme());
     }
-    let host = url.host_str().context("the URL has no host")?.to_owned();
-    let authority = match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => format!("{host}:80"),
-    };
+    let host = url.host_str().context("the URL has no host")?;
+    let authority = format!("{host}:{}", url.port_or_known_default().unwrap_or(80));
     let prefix = format!("{}/api/tickets/", url.path().trim_end_matches('/'));
     let paths: Vec<String> = ids.iter().map(|id| format!("{prefix}{id}")).collect();
     let done = AtomicUsize::new(0);

@@ -79,12 +79,7 @@ pub fn error_page(status: StatusCode) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · ticketing" }
-                link rel="stylesheet" href="/assets/app.css";
-            }
+            head { (crate::layout::head_tags(title)) }
             body {
                 header { nav aria-label="Main" { a.brand href="/" { "ticketing" } } }
                 main #main { h1 { (title) } p { (text) } p { a href="/" { "Back to the tickets" } } }
