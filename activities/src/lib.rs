@@ -17,7 +17,7 @@ use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
-pub use gateway::{ChargeOutcome, ChargeRequest, GatewayError, PaymentGateway};
+pub use gateway::{ChargeOutcome, ChargeRequest, GatewayError, GatewaySettings, PaymentGateway};
 use types::{
     CancelInput, ChargeInput, CompleteInput, Payment, ReserveInput, ReserveOutcome, Status,
 };

@@ -15,19 +15,6 @@ use crate::types::{CancelReason, Payment, Reservation, ReserveInput, ReserveOutc
 /// How often a conditional write is retried after losing a race to a concurrent edit.
 const RACE_RETRIES: usize = 5;
 
-async fn append(
-    db: &impl ConnectionTrait,
-    kind: &str,
-    id: Uuid,
-    version: i32,
-    payload: serde_json::Value,
-) -> Result<(), DbErr> {
-    event::Entity::insert(event::new(kind, id, version, payload))
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
-}
-
 fn reservation(order: &order::Model, title: String) -> Reservation {
     Reservation {
         order_id: order.id,
@@ -92,7 +79,7 @@ async fn try_reserve(
         id: input.order_id,
         user_id: input.buyer_id,
         ticket_id: read.id,
-        status: Status::Created.as_str().to_owned(),
+        status: Status::Created,
         cancel_reason: None,
         price_cents: read.price_cents,
         expires_at: input.expires_at,
@@ -118,22 +105,10 @@ async fn try_reserve(
     order::Entity::insert(order::ActiveModel::from(order.clone()))
         .exec_without_returning(&txn)
         .await?;
-    append(
-        &txn,
-        event::kind::ORDER_CREATED,
-        order.id,
-        0,
-        order.event_payload(),
-    )
-    .await?;
-    append(
-        &txn,
-        event::kind::TICKET_UPDATED,
-        ticket.id,
-        ticket.version,
-        ticket.event_payload(),
-    )
-    .await?;
+    order.append_event(&txn, event::kind::ORDER_CREATED).await?;
+    ticket
+        .append_event(&txn, event::kind::TICKET_UPDATED)
+        .await?;
     txn.commit().await?;
     Ok(Some(reservation(&order, ticket.title)))
 }
@@ -148,28 +123,39 @@ async fn set_status(
 ) -> Result<order::Model, DbErr> {
     for _ in 0..RACE_RETRIES {
         let read = find_order(db, order_id).await?;
-        if read.status() != from {
+        if read.status != from {
             return Ok(read);
         }
         let updated = order::Model {
-            status: to.as_str().to_owned(),
+            status: to,
             version: read.version + 1,
             updated_at: entities::now(),
             ..read.clone()
         };
-        let result = order::Entity::update_many()
-            .col_expr(order::Column::Status, Expr::value(updated.status.clone()))
-            .col_expr(order::Column::Version, Expr::value(updated.version))
-            .col_expr(order::Column::UpdatedAt, Expr::value(updated.updated_at))
-            .filter(order::Column::Id.eq(order_id))
-            .filter(order::Column::Version.eq(read.version))
-            .exec(db)
-            .await?;
-        if result.rows_affected == 1 {
+        if write_over(db, &read, &updated).await? {
             return Ok(updated);
         }
     }
     Err(DbErr::Custom(format!("order {order_id} kept changing")))
+}
+
+/// Writes `next`'s status, cancel reason, version and time over the order, if it is still as
+/// `read` (same version); `false` when it changed since (nothing is written then).
+async fn write_over(
+    db: &impl ConnectionTrait,
+    read: &order::Model,
+    next: &order::Model,
+) -> Result<bool, DbErr> {
+    let result = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(next.status))
+        .col_expr(order::Column::CancelReason, Expr::value(next.cancel_reason))
+        .col_expr(order::Column::Version, Expr::value(next.version))
+        .col_expr(order::Column::UpdatedAt, Expr::value(next.updated_at))
+        .filter(order::Column::Id.eq(read.id))
+        .filter(order::Column::Version.eq(read.version))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 async fn find_order(db: &impl ConnectionTrait, order_id: Uuid) -> Result<order::Model, DbErr> {
@@ -203,7 +189,7 @@ pub async fn cancel(
 ) -> Result<Status, DbErr> {
     for _ in 0..RACE_RETRIES {
         let read = find_order(db, order_id).await?;
-        match read.status() {
+        match read.status {
             Status::Cancelled => return Ok(Status::Cancelled),
             Status::Complete => return Ok(Status::Complete),
             Status::Created | Status::AwaitingPayment => {}
@@ -222,26 +208,14 @@ async fn try_cancel(
 ) -> Result<bool, DbErr> {
     let now = entities::now();
     let cancelled = order::Model {
-        status: Status::Cancelled.as_str().to_owned(),
-        cancel_reason: Some(reason.as_str().to_owned()),
+        status: Status::Cancelled,
+        cancel_reason: Some(reason),
         version: read.version + 1,
         updated_at: now,
         ..read.clone()
     };
     let txn = db.begin().await?;
-    let result = order::Entity::update_many()
-        .col_expr(order::Column::Status, Expr::value(cancelled.status.clone()))
-        .col_expr(
-            order::Column::CancelReason,
-            Expr::value(cancelled.cancel_reason.clone()),
-        )
-        .col_expr(order::Column::Version, Expr::value(cancelled.version))
-        .col_expr(order::Column::UpdatedAt, Expr::value(now))
-        .filter(order::Column::Id.eq(read.id))
-        .filter(order::Column::Version.eq(read.version))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
+    if !write_over(&txn, read, &cancelled).await? {
         txn.rollback().await?;
         return Ok(false);
     }
@@ -257,16 +231,11 @@ async fn try_cancel(
         .filter(ticket::Column::OrderId.eq(read.id))
         .exec(&txn)
         .await?;
-    append(
-        &txn,
-        event::kind::ORDER_CANCELLED,
-        cancelled.id,
-        cancelled.version,
-        cancelled.event_payload(),
-    )
-    .await?;
+    cancelled
+        .append_event(&txn, event::kind::ORDER_CANCELLED)
+        .await?;
     if reason == CancelReason::Expired {
-        append(
+        event::append(
             &txn,
             event::kind::EXPIRATION_COMPLETE,
             cancelled.id,
@@ -278,14 +247,9 @@ async fn try_cancel(
     if freed.rows_affected == 1
         && let Some(ticket) = ticket::Entity::find_by_id(read.ticket_id).one(&txn).await?
     {
-        append(
-            &txn,
-            event::kind::TICKET_UPDATED,
-            ticket.id,
-            ticket.version,
-            ticket.event_payload(),
-        )
-        .await?;
+        ticket
+            .append_event(&txn, event::kind::TICKET_UPDATED)
+            .await?;
     }
     txn.commit().await?;
     Ok(true)
@@ -314,7 +278,7 @@ pub async fn complete(
         created_at: now,
     };
     let completed = order::Model {
-        status: Status::Complete.as_str().to_owned(),
+        status: Status::Complete,
         version: read.version + 1,
         updated_at: now,
         ..read.clone()
@@ -334,7 +298,7 @@ pub async fn complete(
         Err(e) => return Err(e),
     }
     order::Entity::update_many()
-        .col_expr(order::Column::Status, Expr::value(completed.status.clone()))
+        .col_expr(order::Column::Status, Expr::value(completed.status))
         .col_expr(
             order::Column::Version,
             Expr::col(order::Column::Version).add(1),
@@ -343,7 +307,7 @@ pub async fn complete(
         .filter(order::Column::Id.eq(order_id))
         .exec(&txn)
         .await?;
-    append(
+    event::append(
         &txn,
         event::kind::PAYMENT_CREATED,
         row.id,

@@ -18,7 +18,7 @@ use poem_openapi::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{config::JwtKey, error::ApiError};
+use crate::{error::ApiError, settings::JwtKey};
 
 /// The claims of a session token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -77,7 +77,7 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        if database_unavailable(&error) {
+        if database::is_unavailable(&error) {
             ApiError::Unavailable(error.to_string())
         } else {
             ApiError::Internal(error.into())
@@ -85,8 +85,8 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
-impl From<crate::database::batch::ReadFailed> for ApiError {
-    fn from(failed: crate::database::batch::ReadFailed) -> Self {
+impl From<database::ReadFailed> for ApiError {
+    fn from(failed: database::ReadFailed) -> Self {
         if failed.unavailable {
             ApiError::Unavailable(failed.message)
         } else {
@@ -95,27 +95,15 @@ impl From<crate::database::batch::ReadFailed> for ApiError {
     }
 }
 
-/// Whether a database error means the database could not be reached or went away (try again
-/// later) rather than a mistake in a query.
-pub fn database_unavailable(error: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr, sqlx};
-    match error {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
-        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
-            match &**e {
-                sqlx::Error::Io(_)
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed => true,
-                // PostgreSQL going away: a connection exception (class 08), or a shutdown, a
-                // crash or a start-up in progress (57P01-57P03).
-                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-                    code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
-                }),
-                _ => false,
-            }
-        }
-        _ => false,
+impl From<workflows::client::Unavailable> for ApiError {
+    fn from(unavailable: workflows::client::Unavailable) -> Self {
+        ApiError::Unavailable(unavailable.0)
+    }
+}
+
+impl From<workflows::Refusal> for ApiError {
+    fn from(refusal: workflows::Refusal) -> Self {
+        ApiError::BadRequest(refusal.message().to_owned())
     }
 }
 
@@ -252,6 +240,12 @@ pub struct Fails<const CAN: u16>(pub ApiError);
 impl<const CAN: u16> From<ApiError> for Fails<CAN> {
     fn from(error: ApiError) -> Self {
         Fails(error)
+    }
+}
+
+impl<const CAN: u16> From<workflows::client::Unavailable> for Fails<CAN> {
+    fn from(unavailable: workflows::client::Unavailable) -> Self {
+        Fails(unavailable.into())
     }
 }
 

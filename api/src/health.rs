@@ -4,12 +4,11 @@ use poem::web::Data;
 use poem_openapi::{Object, OpenApi, payload::Json};
 use sea_orm::DatabaseConnection;
 
+use workflows::{OrderClient, temporal};
+
 use crate::{
-    database,
     error::{ApiError, Fails, can},
-    openapi::Tag,
-    orders::OrderService,
-    temporal,
+    tags::Tag,
 };
 
 #[derive(Debug, Object)]
@@ -39,12 +38,12 @@ impl HealthApi {
     async fn readyz(
         &self,
         db: Data<&DatabaseConnection>,
-        orders: Data<&OrderService>,
+        orders: Data<&OrderClient>,
     ) -> Result<Json<Status>, Fails<{ can::DATABASE }>> {
         database::ping(&db)
             .await
             .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
-        temporal::ping(&orders.client)
+        temporal::ping(orders.temporal())
             .await
             .map_err(|e| ApiError::Unavailable(e.to_string()))?;
         Ok(Json(Status {

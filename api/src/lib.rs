@@ -1,21 +1,21 @@
-//! The HTTP API of ticketing (poem + poem-openapi) and the pieces of the `ticketing` binary.
+//! The HTTP API of ticketing (poem + poem-openapi), and nothing else: routes, sessions, the one
+//! error body, lenient inputs, the OpenAPI document. Orders and payments go through the order
+//! lifecycle's typed client ([`workflows::OrderClient`]); the pages (`web`) are mounted beside it.
 
 pub mod auth;
-pub mod bench;
-pub mod check;
-pub mod config;
-pub mod database;
-pub mod dev;
 pub mod error;
 pub mod health;
-pub mod history;
 pub mod input;
 pub mod json;
 pub mod openapi;
 pub mod orders;
 pub mod payments;
+pub mod request_log;
+pub mod settings;
 pub mod startup;
-pub mod telemetry;
-pub mod temporal;
+pub mod tags;
 pub mod tickets;
 pub mod users;
+
+pub use settings::{InvalidSetting, JwtKey, Settings};
+pub use startup::Application;

@@ -1,25 +1,11 @@
 //! The OpenAPI document: every endpoint, schema, error response and both security schemes.
 
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::OpenApiService;
 
 use crate::{
     health::HealthApi, orders::OrdersApi, payments::PaymentsApi, tickets::TicketsApi,
     users::UsersApi,
 };
-
-#[derive(Tags)]
-pub enum Tag {
-    /// Accounts and sessions: a `session` cookie for browsers, a bearer token for API clients.
-    Users,
-    /// Tickets for sale.
-    Tickets,
-    /// Orders: each holds its ticket for a window while the buyer pays; an `OrderWorkflow` runs it.
-    Orders,
-    /// Paying for orders.
-    Payments,
-    /// Health and readiness probes.
-    Operations,
-}
 
 pub type Apis = (UsersApi, TicketsApi, OrdersApi, PaymentsApi, HealthApi);
 

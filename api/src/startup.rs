@@ -11,10 +11,9 @@ use poem::{
 };
 use sea_orm::DatabaseConnection;
 
-use crate::{
-    auth::Sessions, config::AppConfig, database, error, openapi, orders::OrderService, telemetry,
-    temporal,
-};
+use workflows::{OrderClient, search_attributes, temporal};
+
+use crate::{Settings, auth::Sessions, error, openapi, request_log};
 
 /// The app, bound to its port, not yet serving.
 pub struct Application {
@@ -26,19 +25,19 @@ pub struct Application {
 impl Application {
     /// Connects to the database (already migrated) and to Temporal (making sure the search
     /// attributes exist), and binds the listener.
-    pub async fn build(config: AppConfig) -> anyhow::Result<Self> {
+    pub async fn build(config: Settings) -> anyhow::Result<Self> {
         let db = database::connect(&config.database_url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
         let reads = database::Reads::new(&config.database_url, &db)
             .map_err(|e| anyhow::anyhow!("cannot use DATABASE_URL: {e}"))?;
         let client = temporal::connect(&config.temporal, Duration::from_secs(30)).await?;
-        temporal::ensure_search_attributes(&client).await?;
-        let orders = OrderService {
+        search_attributes::ensure_registered(&client).await?;
+        let orders = OrderClient::new(
             client,
-            task_queue: config.temporal.task_queue.clone(),
-            expiration_seconds: config.order_expiration_seconds,
-        };
+            config.temporal.task_queue.clone(),
+            config.order_expiration_seconds,
+        );
         let acceptor = TcpListener::bind(config.http_addr)
             .into_acceptor()
             .await
@@ -91,7 +90,7 @@ pub fn routes(
     db: DatabaseConnection,
     reads: database::Reads,
     sessions: Sessions,
-    orders: OrderService,
+    orders: OrderClient,
     body_limit: usize,
     pages: web::WebConfig,
 ) -> poem::endpoint::BoxEndpoint<'static, Response> {
@@ -113,7 +112,7 @@ pub fn routes(
     let pages = web::routes(web::Backend::new(api.clone()), pages)
         .around(move |ep, req| limit_body(ep, req, body_limit));
     ApiOrPages { api, pages }
-        .around(telemetry::log_requests)
+        .around(request_log::log_requests)
         .map_to_response()
         .boxed()
 }
@@ -157,66 +156,4 @@ async fn limit_body<E: Endpoint>(
     let body = req.take_body().into_bytes_limit(limit).await?;
     req.set_body(Body::from_bytes(body));
     Ok(next.call(req).await?.into_response())
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
-}
-
-/// Serves HTTP and runs a worker on this task until SIGINT/SIGTERM (or until either stops), then
-/// stops both gracefully.
-pub async fn run_app_and_worker(
-    app: Application,
-    worker: temporal::OrderWorker,
-) -> anyhow::Result<()> {
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let stop = std::sync::Arc::new(stop);
-    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stopped| *stopped).await;
-    };
-    let on_signal = {
-        let stop = stop.clone();
-        let stopped = stopped.clone();
-        async move {
-            tokio::select! {
-                _ = shutdown_signal() => { let _ = stop.send(true); }
-                _ = wait(stopped) => {}
-            }
-        }
-    };
-    let http = {
-        let stop = stop.clone();
-        let until = wait(stopped.clone());
-        async move {
-            let served = app.run_until_stopped(until).await;
-            let _ = stop.send(true);
-            served.map_err(anyhow::Error::from)
-        }
-    };
-    let work = async {
-        let worked = worker.run_until(wait(stopped.clone())).await;
-        let _ = stop.send(true);
-        worked
-    };
-    let ((), served, worked) = tokio::join!(on_signal, http, work);
-    served.and(worked)
 }

@@ -47,11 +47,6 @@ impl Email {
         }
     }
 
-    /// Rebuilds an email read back from the database (it was parsed before it was stored).
-    pub fn from_stored(stored: String) -> Self {
-        Email(stored)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -34,6 +34,20 @@ pub mod kind {
     pub const PAYMENT_CREATED: &str = "payment:created";
 }
 
+/// Appends an event to the outbox, in the caller's transaction.
+pub async fn append(
+    db: &impl sea_orm::ConnectionTrait,
+    kind: &str,
+    aggregate_id: Uuid,
+    version: i32,
+    payload: serde_json::Value,
+) -> Result<(), DbErr> {
+    Entity::insert(new(kind, aggregate_id, version, payload))
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
 /// A new outbox row (its id is given by the database).
 pub fn new(
     kind: &str,

@@ -11,10 +11,11 @@ pub struct Model {
     /// The buyer.
     pub user_id: Uuid,
     pub ticket_id: Uuid,
-    /// One of [`Status`], as text.
-    pub status: String,
-    /// Why a cancelled order was cancelled, as text: one of [`CancelReason`].
-    pub cancel_reason: Option<String>,
+    /// Stored as its text (`created`, `awaiting:payment`, ...); a row with any other text fails to
+    /// load with an error that names the value.
+    pub status: Status,
+    /// Why a cancelled order was cancelled.
+    pub cancel_reason: Option<CancelReason>,
     /// Integer cents, captured when the order was made.
     pub price_cents: i64,
     pub expires_at: DateTimeUtc,
@@ -29,47 +30,72 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
+    /// Appends the event `kind` of this change (the record as it is now) to the outbox, in the
+    /// caller's transaction.
+    pub async fn append_event(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        kind: &str,
+    ) -> Result<(), DbErr> {
+        crate::event::append(db, kind, self.id, self.version, self.event_payload()).await
+    }
+
     /// The order as its outbox events carry it: the record after the change.
     pub fn event_payload(&self) -> serde_json::Value {
         serde_json::json!({
             "id": self.id,
             "userId": self.user_id,
             "ticketId": self.ticket_id,
-            "status": self.status,
-            "cancelReason": self.cancel_reason,
+            "status": self.status.as_str(),
+            "cancelReason": self.cancel_reason.map(CancelReason::as_str),
             "priceCents": self.price_cents,
             "expiresAt": self.expires_at,
             "version": self.version,
         })
     }
 
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Created)
-    }
-
-    pub fn cancel_reason(&self) -> Option<CancelReason> {
-        self.cancel_reason.as_deref().and_then(CancelReason::parse)
+    /// `created` or `awaiting:payment`: the order holds its ticket and its workflow runs.
+    pub fn is_open(&self) -> bool {
+        self.status.is_open()
     }
 }
 
-/// Where an order is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+/// Where an order is in its life. The serde names are the stored texts; they are also part of
+/// recorded workflow histories, so they never change.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum Status {
     /// Holding the ticket, waiting for payment or expiry.
+    #[sea_orm(string_value = "created")]
     #[serde(rename = "created")]
     Created,
     /// A payment is being charged; the timer can no longer cancel the order.
+    #[sea_orm(string_value = "awaiting:payment")]
     #[serde(rename = "awaiting:payment")]
     AwaitingPayment,
     /// Cancelled (by the buyer, by expiry, or by a declined card); the ticket is free again.
+    #[sea_orm(string_value = "cancelled")]
     #[serde(rename = "cancelled")]
     Cancelled,
     /// Paid.
+    #[sea_orm(string_value = "complete")]
     #[serde(rename = "complete")]
     Complete,
 }
 
 impl Status {
+    /// The stored text, as the API shows it.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Created => "created",
@@ -79,31 +105,47 @@ impl Status {
         }
     }
 
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            Status::Created,
-            Status::AwaitingPayment,
-            Status::Cancelled,
-            Status::Complete,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Created | Status::AwaitingPayment)
     }
 }
 
-/// Why an order was cancelled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an order was cancelled. The serde names are the stored texts and part of recorded
+/// workflow histories.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "lowercase")]
 pub enum CancelReason {
     /// The buyer cancelled it.
+    #[sea_orm(string_value = "cancelled")]
     Cancelled,
     /// Its window ran out before it was paid.
+    #[sea_orm(string_value = "expired")]
     Expired,
     /// The card was declined.
+    #[sea_orm(string_value = "declined")]
     Declined,
 }
 
 impl CancelReason {
+    /// The stored text.
     pub fn as_str(self) -> &'static str {
         match self {
             CancelReason::Cancelled => "cancelled",
@@ -111,14 +153,10 @@ impl CancelReason {
             CancelReason::Declined => "declined",
         }
     }
+}
 
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            CancelReason::Cancelled,
-            CancelReason::Expired,
-            CancelReason::Declined,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
+impl std::fmt::Display for CancelReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -24,6 +24,16 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
+    /// Appends the event `kind` of this change (the record as it is now) to the outbox, in the
+    /// caller's transaction.
+    pub async fn append_event(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        kind: &str,
+    ) -> Result<(), DbErr> {
+        crate::event::append(db, kind, self.id, self.version, self.event_payload()).await
+    }
+
     /// The ticket as its outbox events carry it: the record after the change.
     pub fn event_payload(&self) -> serde_json::Value {
         serde_json::json!({

@@ -1,47 +1,23 @@
-use sea_orm_migration::prelude::*;
+//! Accounts: an email as typed and its lowercase key (unique), and an Argon2id hash.
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    Id,
-    Email,
-    EmailKey,
-    PasswordHash,
-    CreatedAt,
-}
+use crate::{
+    created_at, id,
+    names::{Columns, Tables},
+    table_migration,
+};
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(Users::Table)
-                    .col(ColumnDef::new(Users::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Users::Email).string().not_null())
-                    .col(
-                        ColumnDef::new(Users::EmailKey)
-                            .string()
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(ColumnDef::new(Users::PasswordHash).string().not_null())
-                    .col(
-                        ColumnDef::new(Users::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .to_owned(),
-            )
-            .await
-    }
+table_migration!(Tables::Users);
 
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Users::Table).to_owned())
-            .await
-    }
+async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let table = Table::create()
+        .table(Tables::Users)
+        .col(id())
+        .col(string(Columns::Email))
+        .col(string_uniq(Columns::EmailKey))
+        .col(string(Columns::PasswordHash))
+        .col(created_at())
+        .to_owned();
+    manager.create_table(table).await
 }

@@ -1,80 +1,34 @@
-use sea_orm_migration::prelude::*;
+//! Tickets for sale: integer cents (positive), the seller, a version, the order holding it.
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveIden)]
-enum Tickets {
-    Table,
-    Id,
-    Title,
-    PriceCents,
-    UserId,
-    Version,
-    OrderId,
-    CreatedAt,
-    UpdatedAt,
-}
+use crate::{
+    create_index, created_at, id,
+    names::{Columns, Tables},
+    references, table_migration, updated_at, version,
+};
 
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    Id,
-}
+table_migration!(Tables::Tickets);
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(Tickets::Table)
-                    .col(ColumnDef::new(Tickets::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Tickets::Title).string().not_null())
-                    .col(ColumnDef::new(Tickets::PriceCents).big_integer().not_null())
-                    .col(ColumnDef::new(Tickets::UserId).uuid().not_null())
-                    .col(
-                        ColumnDef::new(Tickets::Version)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(ColumnDef::new(Tickets::OrderId).uuid().null())
-                    .col(
-                        ColumnDef::new(Tickets::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Tickets::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .check(Expr::col(Tickets::PriceCents).gt(0))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Tickets::Table, Tickets::UserId)
-                            .to(Users::Table, Users::Id),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        // The public listing: unreserved tickets, oldest first.
-        manager
-            .create_index(
-                Index::create()
-                    .name("tickets_listing")
-                    .table(Tickets::Table)
-                    .col(Tickets::CreatedAt)
-                    .col(Tickets::Id)
-                    .to_owned(),
-            )
-            .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Tickets::Table).to_owned())
-            .await
-    }
+async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let table = Table::create()
+        .table(Tables::Tickets)
+        .col(id())
+        .col(string(Columns::Title))
+        .col(big_integer(Columns::PriceCents))
+        .col(uuid(Columns::UserId))
+        .col(version())
+        .col(uuid_null(Columns::OrderId))
+        .col(created_at())
+        .col(updated_at())
+        .check(Expr::col(Columns::PriceCents).gt(0))
+        .foreign_key(&mut references(
+            (Tables::Tickets, Columns::UserId),
+            Tables::Users,
+        ))
+        .to_owned();
+    manager.create_table(table).await?;
+    // The public listing: unreserved tickets, oldest first.
+    let listing = [Columns::CreatedAt, Columns::Id];
+    create_index(manager, "tickets_listing", Tables::Tickets, listing).await
 }

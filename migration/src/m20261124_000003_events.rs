@@ -1,66 +1,27 @@
-use sea_orm_migration::prelude::*;
+//! The outbox: one row per domain event, in the order they were written.
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveIden)]
-enum Events {
-    Table,
-    Id,
-    Kind,
-    AggregateId,
-    Version,
-    Payload,
-    CreatedAt,
-    PublishedAt,
-}
+use crate::{
+    create_index, created_at,
+    names::{Columns, Tables},
+    table_migration,
+};
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(Events::Table)
-                    .col(
-                        ColumnDef::new(Events::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(Events::Kind).string().not_null())
-                    .col(ColumnDef::new(Events::AggregateId).uuid().not_null())
-                    .col(ColumnDef::new(Events::Version).integer().not_null())
-                    .col(ColumnDef::new(Events::Payload).json().not_null())
-                    .col(
-                        ColumnDef::new(Events::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Events::PublishedAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("events_aggregate")
-                    .table(Events::Table)
-                    .col(Events::AggregateId)
-                    .col(Events::Version)
-                    .to_owned(),
-            )
-            .await
-    }
+table_migration!(Tables::Events);
 
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Events::Table).to_owned())
-            .await
-    }
+async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let table = Table::create()
+        .table(Tables::Events)
+        .col(big_pk_auto(Columns::Id))
+        .col(string(Columns::Kind))
+        .col(uuid(Columns::AggregateId))
+        .col(integer(Columns::Version))
+        .col(json(Columns::Payload))
+        .col(created_at())
+        .col(timestamp_with_time_zone_null(Columns::PublishedAt))
+        .to_owned();
+    manager.create_table(table).await?;
+    let by_record = [Columns::AggregateId, Columns::Version];
+    create_index(manager, "events_aggregate", Tables::Events, by_record).await
 }

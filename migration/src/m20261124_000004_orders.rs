@@ -1,98 +1,40 @@
-use sea_orm_migration::prelude::*;
+//! Orders: the buyer, the ticket, a status and cancel reason (as text), the price captured when
+//! the order was made, its expiry and a version.
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveIden)]
-enum Orders {
-    Table,
-    Id,
-    UserId,
-    TicketId,
-    Status,
-    CancelReason,
-    PriceCents,
-    ExpiresAt,
-    Version,
-    CreatedAt,
-    UpdatedAt,
-}
+use crate::{
+    create_index, created_at, id,
+    names::{Columns, Tables},
+    references, table_migration, updated_at, version,
+};
 
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    Id,
-}
+table_migration!(Tables::Orders);
 
-#[derive(DeriveIden)]
-enum Tickets {
-    Table,
-    Id,
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(Orders::Table)
-                    .col(ColumnDef::new(Orders::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Orders::UserId).uuid().not_null())
-                    .col(ColumnDef::new(Orders::TicketId).uuid().not_null())
-                    .col(ColumnDef::new(Orders::Status).string().not_null())
-                    .col(ColumnDef::new(Orders::CancelReason).string().null())
-                    .col(ColumnDef::new(Orders::PriceCents).big_integer().not_null())
-                    .col(
-                        ColumnDef::new(Orders::ExpiresAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Orders::Version)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(
-                        ColumnDef::new(Orders::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Orders::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Orders::Table, Orders::UserId)
-                            .to(Users::Table, Users::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Orders::Table, Orders::TicketId)
-                            .to(Tickets::Table, Tickets::Id),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        // A buyer's orders, oldest first.
-        manager
-            .create_index(
-                Index::create()
-                    .name("orders_by_buyer")
-                    .table(Orders::Table)
-                    .col(Orders::UserId)
-                    .col(Orders::CreatedAt)
-                    .to_owned(),
-            )
-            .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Orders::Table).to_owned())
-            .await
-    }
+async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let table = Table::create()
+        .table(Tables::Orders)
+        .col(id())
+        .col(uuid(Columns::UserId))
+        .col(uuid(Columns::TicketId))
+        .col(string(Columns::Status))
+        .col(string_null(Columns::CancelReason))
+        .col(big_integer(Columns::PriceCents))
+        .col(timestamp_with_time_zone(Columns::ExpiresAt))
+        .col(version())
+        .col(created_at())
+        .col(updated_at())
+        .foreign_key(&mut references(
+            (Tables::Orders, Columns::UserId),
+            Tables::Users,
+        ))
+        .foreign_key(&mut references(
+            (Tables::Orders, Columns::TicketId),
+            Tables::Tickets,
+        ))
+        .to_owned();
+    manager.create_table(table).await?;
+    // A buyer's orders, oldest first.
+    let by_buyer = [Columns::UserId, Columns::CreatedAt];
+    create_index(manager, "orders_by_buyer", Tables::Orders, by_buyer).await
 }

@@ -1,65 +1,29 @@
-use sea_orm_migration::prelude::*;
+//! Payments: at most one per order (a unique `order_id`), in integer cents.
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveIden)]
-enum Payments {
-    Table,
-    Id,
-    OrderId,
-    ChargeId,
-    AmountCents,
-    Currency,
-    CreatedAt,
-}
+use crate::{
+    created_at, id,
+    names::{Columns, Tables},
+    references, table_migration,
+};
 
-#[derive(DeriveIden)]
-enum Orders {
-    Table,
-    Id,
-}
+table_migration!(Tables::Payments);
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(Payments::Table)
-                    .col(ColumnDef::new(Payments::Id).uuid().not_null().primary_key())
-                    // At most one payment per order, whatever retries happen.
-                    .col(
-                        ColumnDef::new(Payments::OrderId)
-                            .uuid()
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(ColumnDef::new(Payments::ChargeId).string().not_null())
-                    .col(
-                        ColumnDef::new(Payments::AmountCents)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(Payments::Currency).string().not_null())
-                    .col(
-                        ColumnDef::new(Payments::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Payments::Table, Payments::OrderId)
-                            .to(Orders::Table, Orders::Id),
-                    )
-                    .to_owned(),
-            )
-            .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Payments::Table).to_owned())
-            .await
-    }
+async fn up(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let table = Table::create()
+        .table(Tables::Payments)
+        .col(id())
+        // At most one payment per order, whatever retries happen.
+        .col(uuid_uniq(Columns::OrderId))
+        .col(string(Columns::ChargeId))
+        .col(big_integer(Columns::AmountCents))
+        .col(string(Columns::Currency))
+        .col(created_at())
+        .foreign_key(&mut references(
+            (Tables::Payments, Columns::OrderId),
+            Tables::Orders,
+        ))
+        .to_owned();
+    manager.create_table(table).await
 }

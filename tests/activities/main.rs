@@ -2,6 +2,8 @@
 //! idempotent under retry, and business refusals come back as values while faults are errors
 //! (retryable, or not when no retry can help).
 
+mod stripe;
+
 use std::sync::Arc;
 
 use activities::{
@@ -13,11 +15,11 @@ use activities::{
 };
 use entities::{event, order, payment, ticket, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use support::TestDatabase;
 use temporalio_sdk::{
     activities::ActivityError,
     testing::{ActivityEnvironment, ActivityEnvironmentError},
 };
-use tests::TestDatabase;
 use uuid::Uuid;
 
 struct Setup {
@@ -253,7 +255,7 @@ async fn complete_records_one_payment_however_often_it_runs() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(completed.status, "complete");
+    assert_eq!(completed.status, Status::Complete);
 
     // A paid order is never cancelled.
     assert_eq!(

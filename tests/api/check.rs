@@ -1,8 +1,10 @@
-//! The invariant checker (`api::check`) against a real database and the Temporal dev server: a
+//! The invariant checker (`workflows::check`) against a real database and the Temporal dev server: a
 //! normal day agrees; each corruption of the database, or of a workflow, is named plainly.
 
-use api::check::{Disagreement, check, find_disagreements};
-use entities::{order, payment, ticket};
+use entities::{
+    order::{self, Status},
+    payment, ticket,
+};
 use reqwest::{Method, StatusCode};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, sea_query::Expr,
@@ -11,23 +13,15 @@ use serde_json::json;
 use temporalio_client::WorkflowTerminateOptions;
 use uuid::Uuid;
 use workflows::OrderWorkflow;
+use workflows::check::{Disagreement, check, find_disagreements};
 
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use support::{TestApp, TestUser, id_of, order_ticket, spawn_app, uuid};
 
 /// A seller's ticket ordered by `buyer`; returns the ticket id and the order id.
 async fn ordered(app: &TestApp, seller: &TestUser, buyer: &TestUser, title: &str) -> (Uuid, Uuid) {
     let ticket = app.create_ticket(seller, title, json!("42.50")).await;
-    let ticket_id: Uuid = ticket["id"].as_str().unwrap().parse().unwrap();
-    let response = app
-        .post(
-            "/api/orders",
-            Some(&buyer.token),
-            &json!({"ticketId": ticket_id}),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED, "POST /api/orders");
-    let order: serde_json::Value = response.json().await.unwrap();
-    (ticket_id, order["id"].as_str().unwrap().parse().unwrap())
+    let order = order_ticket(app, buyer, &id_of(&ticket)).await;
+    (uuid(&id_of(&ticket)), uuid(&id_of(&order)))
 }
 
 fn subject_of_order(id: Uuid) -> String {
@@ -68,13 +62,7 @@ async fn a_normal_day_agrees_and_every_corruption_is_named() {
 
     // A paid order, a cancelled one and two open ones.
     let (_, paid) = ordered(&app, &seller, &buyer, "Paid").await;
-    let response = app
-        .post(
-            "/api/payments",
-            Some(&buyer.token),
-            &json!({"orderId": paid, "token": "tok_visa"}),
-        )
-        .await;
+    let response = app.pay(&buyer, &paid.to_string(), "tok_visa").await;
     assert_eq!(response.status(), StatusCode::CREATED, "POST /api/payments");
     let (cancelled_ticket, cancelled) = ordered(&app, &seller, &buyer, "Cancelled").await;
     let response = app
@@ -141,7 +129,7 @@ async fn a_normal_day_agrees_and_every_corruption_is_named() {
         .unwrap()
         .unwrap()
         .into_active_model();
-    marked.status = Set("complete".into());
+    marked.status = Set(Status::Complete);
     order::Entity::update(marked).exec(db).await.unwrap();
     let found = find_disagreements(db, Some(&client)).await.unwrap();
     assert_reported(&found, &order_said(open, "complete, but has no payment"));
@@ -230,13 +218,7 @@ async fn tickets_with_two_holders_and_orders_with_the_wrong_price_are_named() {
     let seller = app.new_user().await;
     let buyer = app.new_user().await;
     let (ticket_id, paid) = ordered(&app, &seller, &buyer, "Paid").await;
-    let response = app
-        .post(
-            "/api/payments",
-            Some(&buyer.token),
-            &json!({"orderId": paid, "token": "tok_visa"}),
-        )
-        .await;
+    let response = app.pay(&buyer, &paid.to_string(), "tok_visa").await;
     assert_eq!(response.status(), StatusCode::CREATED, "POST /api/payments");
     assert_eq!(find_disagreements(db, None).await.unwrap(), vec![]);
 
@@ -249,7 +231,7 @@ async fn tickets_with_two_holders_and_orders_with_the_wrong_price_are_named() {
     let second = Uuid::new_v4();
     order::Entity::insert(order::ActiveModel::from(order::Model {
         id: second,
-        status: "created".into(),
+        status: Status::Created,
         ..sold.clone()
     }))
     .exec_without_returning(db)

@@ -4,7 +4,7 @@
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, assert_validation, error_entries, spawn_app};
+use support::{TestApp, assert_error, assert_validation, error_entries, spawn_app};
 
 const JSON: &str = "application/json";
 const UNSUPPORTED: &str = "Content type must be application/json";

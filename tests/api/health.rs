@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::spawn_app;
+use support::spawn_app;
 
 #[tokio::test]
 async fn healthz_is_200() {

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use entities::{event, order, ticket};
+use entities::{
+    event,
+    order::{self, CancelReason, Status},
+};
 use futures_util::StreamExt;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -12,25 +15,13 @@ use temporalio_common::protos::temporal::api::history::v1::history_event::Attrib
 use uuid::Uuid;
 use workflows::OrderWorkflow;
 
-use crate::helpers::{TestApp, TestUser, spawn_app, spawn_app_with};
+use support::{TestApp, TestUser, listed_and_ordered, spawn_app, spawn_app_with, uuid};
 
 /// A seller lists a ticket and a buyer orders it; returns the buyer, the ticket id and the order.
 async fn ordered(app: &TestApp) -> (TestUser, Uuid, Value) {
-    let seller = app.new_user().await;
-    let buyer = app.new_user().await;
-    let ticket = app
-        .create_ticket(&seller, "Opera night", json!("42.50"))
-        .await;
-    let ticket_id: Uuid = ticket["id"].as_str().unwrap().parse().unwrap();
-    let response = app
-        .post(
-            "/api/orders",
-            Some(&buyer.token),
-            &json!({"ticketId": ticket_id}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    (buyer, ticket_id, response.json().await.unwrap())
+    let deal = listed_and_ordered(app, "Opera night", json!("42.50")).await;
+    let ticket_id = uuid(&deal.ticket_id());
+    (deal.buyer, ticket_id, deal.order)
 }
 
 fn id_of(order: &Value) -> Uuid {
@@ -69,7 +60,7 @@ async fn an_order_expires_once_its_worker_is_back_after_missing_the_deadline() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(
         stored_order(&app, order_id).await.status,
-        "created",
+        Status::Created,
         "nothing can cancel the order while no worker runs"
     );
 
@@ -78,18 +69,14 @@ async fn an_order_expires_once_its_worker_is_back_after_missing_the_deadline() {
     eventually(
         Duration::from_secs(40),
         "the order is cancelled",
-        || async { stored_order(&app, order_id).await.status == "cancelled" },
+        || async { stored_order(&app, order_id).await.status == Status::Cancelled },
     )
     .await;
-    let ticket = ticket::Entity::find_by_id(ticket_id)
-        .one(&app.db.connection)
-        .await
-        .unwrap()
-        .unwrap();
+    let ticket = app.ticket_row(ticket_id).await;
     assert_eq!(ticket.order_id, None, "the ticket is free again");
     assert_eq!(
-        stored_order(&app, order_id).await.cancel_reason.as_deref(),
-        Some("expired")
+        stored_order(&app, order_id).await.cancel_reason,
+        Some(CancelReason::Expired)
     );
     let expirations = event::Entity::find()
         .filter(event::Column::AggregateId.eq(order_id))

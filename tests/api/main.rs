@@ -1,7 +1,6 @@
 mod check;
 mod errors;
 mod health;
-mod helpers;
 mod lifecycle;
 mod openapi;
 mod orders;

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use support::spawn_app;
 
 const OPERATIONS: &[(&str, &str)] = &[
     ("/api/users/signup", "post"),

@@ -6,13 +6,11 @@ use reqwest::{Response, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    TestApp, assert_error, assert_validation, error_entries, spawn_app, spawn_app_with,
-};
 use crate::orders::{
     Deal, SHORT_WINDOW, assert_ticket_free, assert_ticket_held_by, cents, delete_order, get_order,
     id_of, listed_and_ordered, order_rows, pay, uuid, wait_for_status,
 };
+use support::{TestApp, assert_error, assert_validation, error_entries, spawn_app, spawn_app_with};
 
 const ORDER_ID_REQUIRED: (&str, &str) = ("Order ID is required", "orderId");
 const TOKEN_REQUIRED: (&str, &str) = ("Token is required", "token");

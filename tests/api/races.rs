@@ -4,14 +4,16 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entities::{order, payment, ticket};
+use entities::{
+    order::{self, CancelReason, Status},
+    payment, ticket,
+};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-use crate::{
-    helpers::spawn_app_with,
-    orders::{listed_and_ordered, pay, uuid},
-};
+use support::spawn_app_with;
+
+use crate::orders::{listed_and_ordered, pay, uuid};
 
 /// Polls the order until it is complete or cancelled (30 s at most).
 async fn settled(db: &sea_orm::DatabaseConnection, id: uuid::Uuid) -> order::Model {
@@ -22,7 +24,7 @@ async fn settled(db: &sea_orm::DatabaseConnection, id: uuid::Uuid) -> order::Mod
             .await
             .unwrap()
             .unwrap();
-        if row.status == "complete" || row.status == "cancelled" {
+        if !row.status.is_open() {
             return row;
         }
         assert!(
@@ -73,7 +75,7 @@ async fn payments_racing_expiry_end_complete_and_charged_once_or_cancelled_and_f
     for (deal, status) in deals.iter().zip(&statuses) {
         let order_id = deal.order_id();
         let row = settled(&app.db.connection, uuid(&order_id)).await;
-        let settled = row.status.clone();
+        let settled = row.status;
         let payments = payment::Entity::find()
             .filter(payment::Column::OrderId.eq(uuid(&order_id)))
             .count(&app.db.connection)
@@ -89,8 +91,8 @@ async fn payments_racing_expiry_end_complete_and_charged_once_or_cancelled_and_f
             .unwrap()
             .unwrap()
             .order_id;
-        match settled.as_str() {
-            "complete" => {
+        match settled {
+            Status::Complete => {
                 paid += 1;
                 assert_eq!(
                     status.as_u16(),
@@ -112,7 +114,7 @@ async fn payments_racing_expiry_end_complete_and_charged_once_or_cancelled_and_f
                     "a cancelled order's payment was refused"
                 );
                 assert_eq!((payments, charged), (0, 0), "{order_id}: nothing charged");
-                assert_eq!(row.cancel_reason.as_deref(), Some("expired"));
+                assert_eq!(row.cancel_reason, Some(CancelReason::Expired));
                 assert_eq!(held_by, None, "{order_id}: the ticket is free");
             }
         }

@@ -5,7 +5,7 @@ use entities::{Money, TicketTitle, event};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use support::spawn_app;
 
 #[tokio::test]
 async fn two_writers_of_the_same_version_race_and_exactly_one_wins() {

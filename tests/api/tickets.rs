@@ -1,4 +1,8 @@
 //! Tickets: create, list, show, update, and optimistic concurrency.
+//!
+//! Longer than 500 lines on purpose: one file per table of the HTTP contract
+//! (`../shared/docs/api-contract.md`), each row a test here, so a reader finds every rule of an
+//! area in one place; the shared helpers live in `tests/support`.
 
 use entities::ticket;
 use reqwest::StatusCode;
@@ -6,9 +10,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    TestApp, TestUser, assert_error, assert_validation, error_entries, spawn_app,
-};
+use support::{TestApp, TestUser, assert_error, assert_validation, error_entries, spawn_app};
 
 const TITLE_REQUIRED: (&str, &str) = ("Title is required", "title");
 const TITLE_TOO_LONG: (&str, &str) = ("Title must be at most 200 characters", "title");

@@ -15,6 +15,7 @@ use std::{
 
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use serde_json::{Value, json};
+use support::ports::free_port;
 
 /// How long an element, a page or a state may take to show up, unless a step says otherwise.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -61,13 +62,6 @@ fn program(variable: &str, default: &str, package: &str) -> PathBuf {
         path.display()
     );
     path
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
 
 /// A `chromedriver` on a free loopback port, in a process group of its own: dropping it kills the

@@ -3,17 +3,13 @@
 //! the API tests' harness (its own database and Temporal worker). A missing browser or driver
 //! fails the test. Every page visited is saved as `tests/browser/screenshots/NN-*.png`.
 
-#[path = "../api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
 mod driver;
 
 use std::time::Duration;
 
 use driver::{Browser, ChromeDriver, PATIENCE, bounded, screenshots_dir, seconds_left};
-use helpers::{spawn_app, spawn_app_with};
 use serde_json::json;
+use support::{spawn_app, spawn_app_with};
 
 const PASSWORD: &str = "correct horse battery";
 

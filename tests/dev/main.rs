@@ -2,25 +2,15 @@
 //! `temporal` CLI, which must be installed: a missing CLI fails this test), keeps everything in its
 //! data folder, serves the API, registers the search attributes, exposes the Temporal UI, and
 //! stops cleanly (taking its Temporal server with it) on SIGTERM.
-//!
-//! Registered as an integration test of the `api` package so that cargo builds the binary for it.
 
 use std::{
-    net::TcpListener,
     path::Path,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::{http::Api, ports::free_port, sigterm};
 
 /// Stops the child on drop if the test failed before it could.
 struct Running(Child);
@@ -29,13 +19,6 @@ impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-fn sigterm(child: &Child) {
-    // SAFETY: sends a signal to our own child process.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
     }
 }
 
@@ -65,7 +48,7 @@ async fn wait_until_up(client: &reqwest::Client, url: &str, child: &mut Child, l
 /// `ticketing dev` in `dir` on the given ports (HTTP, Temporal, Temporal UI), with nothing else
 /// configured, its output in `log`.
 fn start_dev(dir: &Path, (http, temporal, ui): (u16, u16, u16), log: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ticketing"))
+    Command::new(support::binary::ticketing())
         .arg("dev")
         .current_dir(dir)
         .env_remove("DATABASE_URL")
@@ -82,48 +65,14 @@ fn start_dev(dir: &Path, (http, temporal, ui): (u16, u16, u16), log: &Path) -> C
         .expect("the ticketing binary starts")
 }
 
-/// As the signed-up user, lists a ticket; a second user orders it. Returns the order id.
-async fn order_a_ticket(client: &reqwest::Client, base: &str) -> String {
-    let token = |email: &'static str| {
-        let client = client.clone();
-        let base = base.to_owned();
-        async move {
-            let credentials = json!({"email": email, "password": "secret"});
-            let _ = client
-                .post(format!("{base}/api/users/signup"))
-                .json(&credentials)
-                .send()
-                .await
-                .unwrap();
-            let response = client
-                .post(format!("{base}/api/users/token"))
-                .json(&credentials)
-                .send()
-                .await
-                .unwrap();
-            let body: Value = response.json().await.unwrap();
-            body["token"].as_str().unwrap().to_owned()
-        }
-    };
-    let seller = token("dev@example.com").await;
-    let buyer = token("buyer@example.com").await;
-    let ticket: Value = client
-        .post(format!("{base}/api/tickets"))
-        .bearer_auth(&seller)
-        .json(&json!({"title": "Dev concert", "price": 30}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let response = client
-        .post(format!("{base}/api/orders"))
-        .bearer_auth(&buyer)
-        .json(&json!({"ticketId": ticket["id"]}))
-        .send()
-        .await
-        .unwrap();
+/// A new seller lists a ticket; a new buyer orders it. Returns the order id.
+async fn order_a_ticket(base: &str) -> String {
+    let api = Api::new(base);
+    let (seller, buyer) = (api.new_user().await, api.new_user().await);
+    let ticket = api.ticket(&seller.token, "Dev concert", json!(30)).await;
+    let response = api
+        .order(&buyer.token, ticket["id"].as_str().unwrap())
+        .await;
     assert_eq!(response.status(), 201);
     let order: Value = response.json().await.unwrap();
     order["id"].as_str().unwrap().to_owned()
@@ -201,7 +150,7 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
 
     // An order runs as a workflow in the in-process worker, and operators find it by its search
     // attributes, with the ticket's title in its memo.
-    let order_id = order_a_ticket(&client, &base).await;
+    let order_id = order_a_ticket(&base).await;
     let address = format!("127.0.0.1:{temporal}");
     let workflow_id = format!("order-{order_id}");
     let query = format!("OrderStatus = 'created' AND WorkflowId = '{workflow_id}'");
@@ -297,7 +246,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         let dir =
             std::env::temp_dir().join(format!("ticketing-cfg-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ticketing"));
+        let mut command = Command::new(support::binary::ticketing());
         command.args(&args).current_dir(&dir);
         for name in [
             "DATABASE_URL",
@@ -325,7 +274,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
 
 #[test]
 fn openapi_prints_the_document() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ticketing"))
+    let output = Command::new(support::binary::ticketing())
         .arg("openapi")
         .output()
         .unwrap();
@@ -356,7 +305,7 @@ async fn more_workers_can_join_with_the_worker_command() {
         dir.join(".data/ticketing.db").display()
     );
     let mut worker = Running(
-        Command::new(env!("CARGO_BIN_EXE_ticketing"))
+        Command::new(support::binary::ticketing())
             .arg("worker")
             .current_dir(&dir)
             .env("DATABASE_URL", &database)
@@ -390,7 +339,7 @@ async fn more_workers_can_join_with_the_worker_command() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    order_a_ticket(&client, &base).await;
+    order_a_ticket(&base).await;
 
     sigterm(&worker.0);
     let started = Instant::now();

@@ -3,20 +3,16 @@
 //! unreachable while activities run. After each, every order has reached the right end, nothing
 //! is charged twice, no ticket stays held by a finished order, and the invariant checker
 //! (`ticketing check`) finds no disagreement.
-//!
-//! Registered as an integration test of the `api` package so that cargo builds the binary for it.
 
-#[path = "../lib.rs"]
-#[allow(dead_code)]
-mod support;
-
-mod fake_stripe;
 mod proxy;
 mod system;
 
 use std::time::Duration;
 
-use entities::{order, payment, ticket};
+use entities::{
+    order::{self, CancelReason, Status},
+    payment, ticket,
+};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use system::{Buyer, System, TemporalServer};
 
@@ -51,8 +47,8 @@ async fn assert_consistent(system: &System) {
             .unwrap()
             .unwrap()
             .order_id;
-        match order.status.as_str() {
-            "complete" => {
+        match order.status {
+            Status::Complete => {
                 assert_eq!(
                     (charged, payments),
                     (1, 1),
@@ -66,7 +62,7 @@ async fn assert_consistent(system: &System) {
                     order.id
                 );
             }
-            "cancelled" => {
+            Status::Cancelled => {
                 assert_eq!(
                     (charged, payments),
                     (0, 0),
@@ -84,7 +80,7 @@ async fn assert_consistent(system: &System) {
         }
     }
     let client = system.temporal_client().await;
-    let disagreements = api::check::find_disagreements(db, Some(&client))
+    let disagreements = workflows::check::find_disagreements(db, Some(&client))
         .await
         .unwrap();
     assert!(
@@ -93,7 +89,7 @@ async fn assert_consistent(system: &System) {
     );
 
     // And as an operator runs it.
-    let checked = tokio::process::Command::new(env!("CARGO_BIN_EXE_ticketing"))
+    let checked = tokio::process::Command::new(support::binary::ticketing())
         .arg("check")
         .env("DATABASE_URL", &system.db.url)
         .env("TEMPORAL_ADDRESS", system.temporal_address())
@@ -139,16 +135,16 @@ async fn the_worker_killed_in_every_state_and_restarted_loses_nothing_and_charge
         let _ = slow_payment.await;
         assert_eq!(
             system.status(expiring).await,
-            ("cancelled".into(), Some("expired".into()))
+            (Status::Cancelled, Some(CancelReason::Expired))
         );
-        assert_eq!(system.status(paid).await.0, "complete");
+        assert_eq!(system.status(paid).await.0, Status::Complete);
         assert_eq!(
             system.status(cancelled).await,
-            ("cancelled".into(), Some("cancelled".into()))
+            (Status::Cancelled, Some(CancelReason::Cancelled))
         );
         assert_eq!(
             system.status(charging).await.0,
-            "complete",
+            Status::Complete,
             "the interrupted charge completed"
         );
 
@@ -184,10 +180,10 @@ async fn timers_fire_after_the_temporal_server_restarts_on_its_data_file() {
         for order in waiting {
             assert_eq!(
                 system.status(order).await,
-                ("cancelled".into(), Some("expired".into()))
+                (Status::Cancelled, Some(CancelReason::Expired))
             );
         }
-        assert_eq!(system.status(paid).await.0, "complete");
+        assert_eq!(system.status(paid).await.0, Status::Complete);
         assert_consistent(&system).await;
     })
     .await;
@@ -228,8 +224,8 @@ async fn activities_retry_through_a_database_outage_and_lose_nothing() {
             "the reservation went through once the database was back"
         );
         system.wait_until_settled(&[to_pay]).await;
-        assert_eq!(system.status(to_pay).await.0, "complete");
-        assert_eq!(system.status(ordered.unwrap()).await.0, "created");
+        assert_eq!(system.status(to_pay).await.0, Status::Complete);
+        assert_eq!(system.status(ordered.unwrap()).await.0, Status::Created);
         system.cancel(&buyer, ordered.unwrap()).await;
         system.wait_until_settled(&[ordered.unwrap()]).await;
         assert_consistent(&system).await;

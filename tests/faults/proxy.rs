@@ -67,7 +67,7 @@ impl Outage {
                 cut.send_replace(true);
             }
             Kind::Sqlite { lock } => {
-                let db = api::database::connect(&self.url).await.unwrap();
+                let db = database::connect(&self.url).await.unwrap();
                 let txn = db.begin().await.unwrap();
                 // Any write takes the database's write lock until the transaction ends.
                 txn.execute_unprepared("DELETE FROM events WHERE id = -1")

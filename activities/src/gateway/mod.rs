@@ -8,8 +8,37 @@
 mod sandbox;
 mod stripe;
 
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
 pub use sandbox::SandboxGateway;
 pub use stripe::StripeGateway;
+
+/// Which gateway charges cards, with what it needs (`PAYMENT_GATEWAY` and its settings).
+#[derive(Debug, Clone)]
+pub enum GatewaySettings {
+    /// Built in, offline: follows the card processor's test tokens.
+    Sandbox,
+    /// Stripe's HTTP API at `api_base` (e.g. `https://api.stripe.com`).
+    Stripe {
+        secret_key: SecretString,
+        api_base: String,
+    },
+}
+
+impl GatewaySettings {
+    /// The gateway these settings name.
+    pub fn build(&self) -> Arc<dyn PaymentGateway> {
+        match self {
+            GatewaySettings::Sandbox => Arc::new(SandboxGateway::new()),
+            GatewaySettings::Stripe {
+                secret_key,
+                api_base,
+            } => Arc::new(StripeGateway::new(secret_key.clone(), api_base.clone())),
+        }
+    }
+}
 
 /// What to charge. `amount_cents` is integer cents (never a float), `currency` lowercase ISO code ("usd").
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

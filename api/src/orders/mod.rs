@@ -3,9 +3,6 @@
 
 pub mod store;
 
-use std::time::Duration;
-
-use chrono::Utc;
 use entities::{Money, order, ticket};
 use poem::web::Data;
 use poem_openapi::{
@@ -14,66 +11,16 @@ use poem_openapi::{
     payload::Json,
 };
 use sea_orm::DatabaseConnection;
-use temporalio_client::{
-    Client, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy, WorkflowQueryOptions,
-    WorkflowUpdateWithStartOptions, errors::WorkflowUpdateError,
-};
 use uuid::Uuid;
-use workflows::{OrderInput, OrderWorkflow, workflow_id};
-
-use activities::types::ReserveOutcome;
+use workflows::{OrderClient, Refusal, client::Reserved};
 
 use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can},
     input::{Input, Page},
     json::{Price, iso8601},
-    openapi::Tag,
+    tags::Tag,
 };
-
-/// How long the API waits for the workflow to answer an update before it gives up with 503.
-pub const UPDATE_PATIENCE: Duration = Duration::from_secs(30);
-
-/// What the order endpoints need: the Temporal client and the order settings.
-#[derive(Clone)]
-pub struct OrderService {
-    pub client: Client,
-    pub task_queue: String,
-    pub expiration_seconds: u64,
-}
-
-impl OrderService {
-    pub fn handle(
-        &self,
-        order_id: Uuid,
-    ) -> temporalio_client::WorkflowHandle<Client, OrderWorkflow> {
-        self.client
-            .get_workflow_handle::<OrderWorkflow>(workflow_id(order_id))
-    }
-}
-
-/// Temporal could not be reached, or did not answer in time.
-pub fn temporal_unavailable(error: impl std::fmt::Display) -> ApiError {
-    ApiError::Unavailable(format!("Temporal: {error}"))
-}
-
-/// Waits for Temporal's answer to `what` for at most [`UPDATE_PATIENCE`]; past that, 503.
-pub async fn within_patience<T>(
-    what: &str,
-    answer: impl Future<Output = T>,
-) -> Result<T, ApiError> {
-    tokio::time::timeout(UPDATE_PATIENCE, answer)
-        .await
-        .map_err(|_| temporal_unavailable(format!("no answer to the {what} in time")))
-}
-
-/// The message of a failed update (a validator's refusal, in the contract's words).
-pub fn update_failure_message(error: &WorkflowUpdateError) -> Option<String> {
-    match error {
-        WorkflowUpdateError::Failed(failure) => Some(failure.message.clone()),
-        _ => None,
-    }
-}
 
 #[derive(Debug, Object)]
 pub struct NewOrder {
@@ -111,7 +58,7 @@ impl OrderJson {
         OrderJson {
             id: order.id,
             user_id: order.user_id,
-            status: order.status,
+            status: order.status.as_str().to_owned(),
             expires_at: iso8601(order.expires_at),
             version: order.version,
             ticket: OrderTicketJson {
@@ -181,7 +128,7 @@ impl OrdersApi {
         &self,
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
-        orders: Data<&OrderService>,
+        orders: Data<&OrderClient>,
         body: Json<NewOrder>,
     ) -> Result<
         Created,
@@ -204,51 +151,22 @@ impl OrdersApi {
             .await?
             .ok_or(ApiError::NotFound)?;
         if ticket.user_id == buyer {
-            return Err(ApiError::bad_request("You cannot buy your own ticket").into());
+            return Err(ApiError::from(Refusal::OwnTicket).into());
         }
         if ticket.order_id.is_some() {
-            return Err(ApiError::bad_request("Ticket is already reserved").into());
+            return Err(ApiError::from(Refusal::TicketTaken).into());
         }
 
         let order_id = Uuid::new_v4();
-        let input = OrderInput {
-            order_id,
-            ticket_id,
-            buyer_id: buyer,
-            expiration_seconds: orders.expiration_seconds,
-        };
-        let options = WorkflowUpdateWithStartOptions::new(
-            orders.task_queue.clone(),
-            workflow_id(order_id),
-            WorkflowIdConflictPolicy::Fail,
-        )
-        .build();
-        let reserved = within_patience(
-            "reservation",
-            orders.client.execute_update_with_start_workflow(
-                OrderWorkflow::run,
-                input,
-                OrderWorkflow::reservation,
-                (),
-                options,
-            ),
-        )
-        .await?
-        .map_err(temporal_unavailable)?;
-        match reserved {
-            ReserveOutcome::Reserved(_) => {
+        match orders.reserve(order_id, ticket_id, buyer).await? {
+            Reserved::Reserved => {
                 let (order, ticket) = store::find(&db, order_id).await?.ok_or_else(|| {
                     ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row"))
                 })?;
                 Ok(Created::Created(Json(OrderJson::new(order, ticket))))
             }
-            ReserveOutcome::TicketNotFound => Err(ApiError::NotFound.into()),
-            ReserveOutcome::OwnTicket => {
-                Err(ApiError::bad_request("You cannot buy your own ticket").into())
-            }
-            ReserveOutcome::TicketTaken => {
-                Err(ApiError::bad_request("Ticket is already reserved").into())
-            }
+            Reserved::TicketNotFound => Err(ApiError::NotFound.into()),
+            Reserved::Refused(refusal) => Err(ApiError::from(refusal).into()),
         }
     }
 
@@ -300,45 +218,38 @@ impl OrdersApi {
         &self,
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
-        orders: Data<&OrderService>,
+        orders: Data<&OrderClient>,
         id: Path<Input<Uuid>>,
     ) -> Result<
         Cancelled,
         Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>,
     > {
         let (order, _) = owned_order(&db, &auth, id.0).await?;
-        match order.status() {
+        match order.status {
             order::Status::Complete => {
-                return Err(ApiError::bad_request("Cannot cancel a completed order").into());
+                return Err(ApiError::from(Refusal::CannotCancelCompleted).into());
             }
             order::Status::Cancelled => return Ok(Cancelled::NoContent),
             order::Status::Created | order::Status::AwaitingPayment => {}
         }
-        let sent = within_patience(
-            "cancellation",
-            orders.handle(order.id).execute_update(
-                OrderWorkflow::cancel,
-                (),
-                WorkflowExecuteUpdateOptions::default(),
-            ),
-        )
-        .await?;
-        match sent {
-            Ok(()) => Ok(Cancelled::NoContent),
-            Err(error) => {
-                if let Some(message) = update_failure_message(&error) {
-                    return Err(ApiError::BadRequest(message).into());
-                }
-                // The workflow may have ended meanwhile (expired, paid): the database says how.
+        match orders.cancel(order.id).await? {
+            workflows::client::Cancelled::Cancelled => Ok(Cancelled::NoContent),
+            workflows::client::Cancelled::Refused(refusal) => Err(ApiError::from(refusal).into()),
+            // The workflow may have ended meanwhile (expired, paid): the database says how.
+            workflows::client::Cancelled::Ended => {
                 let (now, _) = store::find(&db, order.id)
                     .await?
                     .ok_or(ApiError::NotFound)?;
-                match now.status() {
+                match now.status {
                     order::Status::Cancelled => Ok(Cancelled::NoContent),
                     order::Status::Complete => {
-                        Err(ApiError::bad_request("Cannot cancel a completed order").into())
+                        Err(ApiError::from(Refusal::CannotCancelCompleted).into())
                     }
-                    _ => Err(temporal_unavailable(error).into()),
+                    open => Err(ApiError::Unavailable(format!(
+                        "the workflow of order {} did not take the cancellation; the order is {open}",
+                        order.id
+                    ))
+                    .into()),
                 }
             }
         }
@@ -352,38 +263,22 @@ impl OrdersApi {
         &self,
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
-        orders: Data<&OrderService>,
+        orders: Data<&OrderClient>,
         id: Path<Input<Uuid>>,
     ) -> Result<
         Json<WorkflowStateJson>,
         Fails<{ can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>,
     > {
         let (order, _) = owned_order(&db, &auth, id.0).await?;
-        let handle = orders.handle(order.id);
-        let asked = within_patience("state query", async {
-            let state = handle
-                .query(OrderWorkflow::state, (), WorkflowQueryOptions::default())
-                .await
-                .map_err(temporal_unavailable)?;
-            let described = handle
-                .describe(Default::default())
-                .await
-                .map_err(temporal_unavailable)?;
-            Ok::<_, ApiError>((state, described.run_id().to_owned()))
-        })
-        .await?;
-        let (state, run_id) = asked?;
-        let open = matches!(
-            state.status.as_str(),
-            "created" | "awaiting:payment" | "reserving"
-        );
-        let seconds_left = match (open, state.expires_at) {
-            (true, Some(at)) => (at - Utc::now()).num_seconds().max(0),
+        let live = orders.state(order.id).await?;
+        let state = live.state;
+        let seconds_left = match (state.is_open(), state.expires_at) {
+            (true, Some(at)) => (at - chrono::Utc::now()).num_seconds().max(0),
             _ => 0,
         };
         Ok(Json(WorkflowStateJson {
-            workflow_id: workflow_id(order.id),
-            run_id,
+            workflow_id: live.workflow_id,
+            run_id: live.run_id,
             status: state.status,
             expires_at: state.expires_at.map(iso8601),
             seconds_left,

@@ -1,22 +1,17 @@
 //! `/api/payments`: pay for an order through its workflow's `pay` update.
 
-use entities::order::{self, CancelReason};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use sea_orm::DatabaseConnection;
-use temporalio_client::WorkflowExecuteUpdateOptions;
 use uuid::Uuid;
-use workflows::{OrderWorkflow, PayInput, PayOutcome};
+use workflows::{OrderClient, Refusal, client::Paid as PayAnswer};
 
 use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can, invalid},
     input::Input,
-    openapi::Tag,
-    orders::{
-        OrderService, owned_order, store, temporal_unavailable, update_failure_message,
-        within_patience,
-    },
+    orders::{owned_order, store},
+    tags::Tag,
 };
 
 #[derive(Debug, Object)]
@@ -44,18 +39,6 @@ pub enum Paid {
     Created(Json<PaymentJson>),
 }
 
-/// Why an order in the database cannot be paid, in the contract's words.
-fn refusal(order: &order::Model) -> Option<&'static str> {
-    match order.status() {
-        order::Status::Complete => Some("Order has already been paid"),
-        order::Status::Cancelled if order.cancel_reason() == Some(CancelReason::Expired) => {
-            Some("Order has expired")
-        }
-        order::Status::Cancelled => Some("Cannot pay for a cancelled order"),
-        order::Status::Created | order::Status::AwaitingPayment => None,
-    }
-}
-
 pub struct PaymentsApi;
 
 #[OpenApi(tag = "Tag::Payments")]
@@ -69,7 +52,7 @@ impl PaymentsApi {
         &self,
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
-        orders: Data<&OrderService>,
+        orders: Data<&OrderClient>,
         body: Json<NewPayment>,
     ) -> Result<
         Paid,
@@ -100,52 +83,39 @@ impl PaymentsApi {
                     errors.push(invalid("orderId", "Order ID is required"));
                 }
                 if token.is_none() {
-                    errors.push(invalid("token", "Token is required"));
+                    errors.push(invalid("token", Refusal::TokenRequired.message()));
                 }
                 return Err(ApiError::Validation(errors).into());
             }
         };
         let (order, _) = owned_order(&db, &auth, Input::Given(order_id)).await?;
-        if let Some(refusal) = refusal(&order) {
-            return Err(ApiError::bad_request(refusal).into());
+        if let Some(refusal) = Refusal::to_pay(order.status, order.cancel_reason) {
+            return Err(ApiError::from(refusal).into());
         }
-        let sent = within_patience(
-            "payment",
-            orders.handle(order.id).execute_update(
-                OrderWorkflow::pay,
-                PayInput { token },
-                WorkflowExecuteUpdateOptions::default(),
-            ),
-        )
-        .await?;
-        match sent {
-            Ok(PayOutcome::Paid {
+        match orders.pay(order.id, token).await? {
+            PayAnswer::Paid {
                 payment_id,
                 charge_id,
-            }) => Ok(Paid::Created(Json(PaymentJson {
+            } => Ok(Paid::Created(Json(PaymentJson {
                 id: payment_id,
                 order_id,
                 charge_id,
             }))),
-            Ok(PayOutcome::Declined { message }) => Err(ApiError::PaymentRequired(message).into()),
-            Ok(PayOutcome::Invalid { message }) => Err(ApiError::BadRequest(message).into()),
-            Err(error) => {
-                if let Some(message) = update_failure_message(&error) {
-                    // A refusal of the workflow's validator is the client's; anything else is ours.
-                    return Err(if message.starts_with(workflows::PAYMENT_FAILED) {
-                        temporal_unavailable(message)
-                    } else {
-                        ApiError::BadRequest(message)
-                    }
-                    .into());
-                }
-                // The workflow may have ended meanwhile (expired): the database says how.
+            PayAnswer::Declined { message } => Err(ApiError::PaymentRequired(message).into()),
+            PayAnswer::Invalid { message } => Err(ApiError::BadRequest(message).into()),
+            PayAnswer::Refused(refusal) => Err(ApiError::from(refusal).into()),
+            // The workflow may have ended meanwhile (expired): the database says how.
+            PayAnswer::Ended => {
                 let (now, _) = store::find(&db, order.id)
                     .await?
                     .ok_or(ApiError::NotFound)?;
-                match refusal(&now) {
-                    Some(refusal) => Err(ApiError::bad_request(refusal).into()),
-                    None => Err(temporal_unavailable(error).into()),
+                match Refusal::to_pay(now.status, now.cancel_reason) {
+                    Some(refusal) => Err(ApiError::from(refusal).into()),
+                    None => Err(ApiError::Unavailable(format!(
+                        "the workflow of order {} did not take the payment; the order is {}",
+                        order.id, now.status
+                    ))
+                    .into()),
                 }
             }
         }

@@ -12,14 +12,18 @@ use poem_openapi::{
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use database::Reads;
+
 use crate::{
     auth::SignedIn,
-    database::Reads,
     error::{ApiError, Fails, can},
     input::{DecimalText, Input, Page, both},
     json::Price,
-    openapi::Tag,
+    tags::Tag,
 };
+
+/// The refusal of an edit while an order holds the ticket.
+const RESERVED: &str = "Cannot edit a reserved ticket";
 
 /// A ticket's title and price, for create and edit.
 #[derive(Debug, Object)]
@@ -168,7 +172,7 @@ impl TicketsApi {
             return Err(ApiError::NotAuthorized.into());
         }
         if ticket.order_id.is_some() {
-            return Err(ApiError::bad_request("Cannot edit a reserved ticket").into());
+            return Err(ApiError::bad_request(RESERVED).into());
         }
         let (title, price) = body.0.parse()?;
         if let Some(updated) = store::update(&db, &ticket, title, price).await? {
@@ -176,9 +180,7 @@ impl TicketsApi {
         }
         // Changed since we read it: tell a reservation from a concurrent edit.
         Err(match store::find(&db, ticket.id).await? {
-            Some(now) if now.order_id.is_some() => {
-                ApiError::bad_request("Cannot edit a reserved ticket")
-            }
+            Some(now) if now.order_id.is_some() => ApiError::bad_request(RESERVED),
             Some(_) => ApiError::Conflict(
                 "Ticket was changed by another request; reload and try again".into(),
             ),

@@ -3,28 +3,14 @@
 
 use entities::{Money, TicketTitle, event, ticket};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, sea_query::Expr,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
-use crate::{database::Reads, error::ApiError, input::Page};
+use database::Reads;
 
-async fn append_event(
-    db: &impl ConnectionTrait,
-    kind: &str,
-    ticket: &ticket::Model,
-) -> Result<(), sea_orm::DbErr> {
-    event::Entity::insert(event::new(
-        kind,
-        ticket.id,
-        ticket.version,
-        ticket.event_payload(),
-    ))
-    .exec_without_returning(db)
-    .await
-    .map(|_| ())
-}
+use crate::{error::ApiError, input::Page};
 
 pub async fn create(
     db: &DatabaseConnection,
@@ -47,7 +33,9 @@ pub async fn create(
     ticket::Entity::insert(ticket::ActiveModel::from(ticket.clone()))
         .exec_without_returning(&txn)
         .await?;
-    append_event(&txn, event::kind::TICKET_CREATED, &ticket).await?;
+    ticket
+        .append_event(&txn, event::kind::TICKET_CREATED)
+        .await?;
     txn.commit().await?;
     Ok(ticket)
 }
@@ -109,7 +97,9 @@ pub async fn update(
         txn.rollback().await?;
         return Ok(None);
     }
-    append_event(&txn, event::kind::TICKET_UPDATED, &updated).await?;
+    updated
+        .append_event(&txn, event::kind::TICKET_UPDATED)
+        .await?;
     txn.commit().await?;
     Ok(Some(updated))
 }

@@ -13,7 +13,7 @@ use crate::{
     error::{ApiError, Fails, can},
     input::{Input, both},
     json::iso8601,
-    openapi::Tag,
+    tags::Tag,
 };
 
 /// Email and password, for signup, signin and token.

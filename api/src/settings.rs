@@ -1,0 +1,49 @@
+//! What the HTTP application needs, resolved and checked (by the `ticketing` binary from its
+//! environment and flags); nothing here reads the environment.
+
+use std::net::SocketAddr;
+
+use secrecy::{ExposeSecret, SecretString};
+use workflows::TemporalSettings;
+
+/// Why a setting was refused; the message is the one line the operator sees.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidSetting(pub String);
+
+/// The key that signs session tokens (HS256): at least [`JwtKey::MIN_CHARS`] characters.
+#[derive(Debug, Clone)]
+pub struct JwtKey(SecretString);
+
+impl JwtKey {
+    pub const MIN_CHARS: usize = 32;
+
+    pub fn new(key: &str) -> Result<Self, InvalidSetting> {
+        if key.chars().count() < Self::MIN_CHARS {
+            return Err(InvalidSetting(format!(
+                "JWT_KEY must be at least {} characters long",
+                Self::MIN_CHARS
+            )));
+        }
+        Ok(JwtKey(SecretString::from(key)))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.expose_secret().as_bytes()
+    }
+}
+
+/// Everything the HTTP application needs, whichever command starts it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub http_addr: SocketAddr,
+    pub jwt_key: JwtKey,
+    pub jwt_ttl_seconds: u64,
+    pub cookie_secure: bool,
+    pub body_limit_bytes: u64,
+    pub temporal: TemporalSettings,
+    pub order_expiration_seconds: u64,
+    /// The order page asks for a card processor token instead of offering the sandbox's test cards.
+    pub stripe_card_form: bool,
+}

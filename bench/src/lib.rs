@@ -1,0 +1,294 @@
+//! The benchmark (`ticketing bench`): drives full order lifecycles through HTTP against a running
+//! system (or one it starts with `--embedded`), measures a baseline workflow ([`baseline`]) on the
+//! same Temporal server, reads tickets against pgbench ([`reads`]), checks the invariants, and
+//! prints the figures (optionally as JSON). Apart from the production code: nothing depends on it
+//! but the binary's `bench` command.
+
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use futures_util::{StreamExt, stream};
+use serde_json::{Value, json};
+use workflows::{TemporalSettings, check, temporal};
+
+pub mod baseline;
+mod reads;
+mod report;
+mod target;
+
+use report::{Figures, Progress, percentiles, print_figures};
+use target::{peak_memory_mib, target};
+
+/// What to measure, and where.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A running system (e.g. `http://127.0.0.1:3000`); `None` with `embedded`.
+    pub base_url: Option<String>,
+    /// Start `ticketing dev` (this very binary, fresh data, free ports) and drive it.
+    pub embedded: bool,
+    /// How many full lifecycles (order, pay, complete).
+    pub lifecycles: usize,
+    /// How many in flight at once.
+    pub concurrency: usize,
+    /// How long to measure `GET /api/tickets/:id`, in seconds.
+    pub read_seconds: u64,
+    /// The system's database (checked afterwards, and read by pgbench); with `embedded`, a
+    /// PostgreSQL server on which a database is made for the run.
+    pub database_url: Option<String>,
+    /// The server process whose peak memory to report (with `base_url`).
+    pub server_pid: Option<u32>,
+    /// Also write the figures as JSON here.
+    pub json: Option<PathBuf>,
+    /// The running system's Temporal (with `base_url`).
+    pub temporal: Option<TemporalSettings>,
+    /// The namespace and task queue of the embedded system.
+    pub namespace: String,
+    pub task_queue: String,
+}
+
+async fn json_call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> anyhow::Result<(u16, Value)> {
+    let mut request = http.request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    Ok((status, response.json().await.unwrap_or(Value::Null)))
+}
+
+async fn new_user(http: &reqwest::Client, base: &str, n: usize) -> anyhow::Result<String> {
+    let credentials = json!({
+        "email": format!("bench-{}-{n}@example.com", std::process::id()),
+        "password": "benchmark"
+    });
+    let (status, _) = json_call(
+        http,
+        reqwest::Method::POST,
+        format!("{base}/api/users/signup"),
+        None,
+        Some(credentials.clone()),
+    )
+    .await?;
+    if status != 201 {
+        bail!("signup answered {status}");
+    }
+    let (_, token) = json_call(
+        http,
+        reqwest::Method::POST,
+        format!("{base}/api/users/token"),
+        None,
+        Some(credentials),
+    )
+    .await?;
+    token["token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no token in the answer")
+}
+
+/// Runs the benchmark and prints its figures; an error when a request failed or the data
+/// disagrees afterwards.
+pub async fn run(args: Options) -> anyhow::Result<()> {
+    let (n, c) = (args.lifecycles, args.concurrency);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(c * 2)
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let target = target(&args, &http).await?;
+    let base = target.base.clone();
+    let errors = Arc::new(AtomicUsize::new(0));
+    let failed = |what: &str, detail: String| {
+        errors.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!("{what}: {detail}");
+    };
+
+    // Seed: one seller per in-flight slot, N tickets, C buyers.
+    eprintln!("seeding {n} tickets and {c} buyers on {base}…");
+    let mut sellers = Vec::new();
+    let mut buyers = Vec::new();
+    for i in 0..c {
+        sellers.push(new_user(&http, &base, 2 * i).await?);
+        buyers.push(new_user(&http, &base, 2 * i + 1).await?);
+    }
+    let seeding = Progress::new("tickets", n);
+    let tickets: Vec<String> = stream::iter(0..n)
+        .map(|i| {
+            let (http, base, seller, seeding) = (&http, &base, &sellers[i % c], seeding.clone());
+            async move {
+                let body = json!({"title": format!("Bench ticket {i}"), "price": "25.00"});
+                let (status, ticket) = json_call(
+                    http,
+                    reqwest::Method::POST,
+                    format!("{base}/api/tickets"),
+                    Some(seller),
+                    Some(body),
+                )
+                .await?;
+                seeding.tick();
+                if status != 201 {
+                    bail!("POST /api/tickets answered {status}: {ticket}");
+                }
+                Ok(ticket["id"].as_str().unwrap_or_default().to_owned())
+            }
+        })
+        .buffered(c)
+        .collect::<Vec<anyhow::Result<String>>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+
+    // The lifecycles: order, pay (answered once the order is complete), see it complete.
+    let progress = Progress::new("lifecycles", n);
+    let started = Instant::now();
+    let timings: Vec<Option<(Duration, Duration)>> = stream::iter(tickets.iter().enumerate())
+        .map(|(i, ticket)| {
+            let (http, base, buyer, progress) = (&http, &base, &buyers[i % c], progress.clone());
+            let failed = &failed;
+            async move {
+                let t = Instant::now();
+                let ordered = json_call(
+                    http,
+                    reqwest::Method::POST,
+                    format!("{base}/api/orders"),
+                    Some(buyer),
+                    Some(json!({"ticketId": ticket})),
+                )
+                .await;
+                let order_time = t.elapsed();
+                let order = match ordered {
+                    Ok((201, order)) => order,
+                    other => {
+                        failed("POST /api/orders", format!("{other:?}"));
+                        progress.tick();
+                        return None;
+                    }
+                };
+                let id = order["id"].as_str().unwrap_or_default().to_owned();
+                let t = Instant::now();
+                let paid = json_call(
+                    http,
+                    reqwest::Method::POST,
+                    format!("{base}/api/payments"),
+                    Some(buyer),
+                    Some(json!({"orderId": id, "token": "tok_visa"})),
+                )
+                .await;
+                let pay_time = t.elapsed();
+                if !matches!(paid, Ok((201, _))) {
+                    failed("POST /api/payments", format!("{paid:?}"));
+                    progress.tick();
+                    return None;
+                }
+                let seen = json_call(
+                    http,
+                    reqwest::Method::GET,
+                    format!("{base}/api/orders/{id}"),
+                    Some(buyer),
+                    None,
+                )
+                .await;
+                if !matches!(&seen, Ok((200, o)) if o["status"] == "complete") {
+                    failed("GET /api/orders/:id", format!("not complete: {seen:?}"));
+                }
+                progress.tick();
+                Some((order_time, pay_time))
+            }
+        })
+        .buffer_unordered(c)
+        .collect()
+        .await;
+    let lifecycle_seconds = started.elapsed().as_secs_f64();
+    let completed: Vec<_> = timings.into_iter().flatten().collect();
+    let lifecycles_per_second = completed.len() as f64 / lifecycle_seconds;
+
+    // Reads of one ticket at concurrency C, then pgbench's with the same select.
+    eprintln!(
+        "reading GET /api/tickets/:id for {} s at concurrency {c}…",
+        args.read_seconds
+    );
+    let reads = reads::read(&base, &tickets, c, args.read_seconds).await?;
+    for failure in reads.failures {
+        failed("GET /api/tickets/:id", failure);
+    }
+    let pgbench = match &target.database_url {
+        Some(url) => {
+            eprintln!("the same select with pgbench…");
+            reads::pgbench(
+                url,
+                tickets.first().map_or("", |t| t.as_str()),
+                c,
+                args.read_seconds,
+            )
+        }
+        None => Err("the database is not known (pass --database-url)".to_owned()),
+    };
+    if let Err(why) = &pgbench {
+        eprintln!("  no pgbench comparison: {why}");
+    }
+    let peak = target.server_pid.and_then(peak_memory_mib);
+
+    // The baseline on the same server and namespace, through a client like the API's.
+    let baseline = baseline::workflows_per_second(&target.temporal, n, c).await?;
+
+    // Nothing may disagree afterwards.
+    let disagreements = match &target.database_url {
+        Some(url) => {
+            eprintln!("checking invariants…");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let db = database::connect(url).await?;
+            let client = temporal::connect(&target.temporal, Duration::from_secs(10)).await?;
+            let found = check::find_disagreements(&db, Some(&client)).await?;
+            for disagreement in &found {
+                eprintln!("  disagrees: {disagreement}");
+            }
+            Some(found.len())
+        }
+        None => None,
+    };
+
+    let figures = Figures {
+        lifecycles: completed.len(),
+        concurrency: c,
+        lifecycles_per_second,
+        baseline_workflows_per_second: baseline,
+        ratio_to_baseline: lifecycles_per_second / baseline.max(1e-9),
+        post_orders_ms: percentiles(completed.iter().map(|t| t.0).collect()),
+        post_payments_ms: percentiles(completed.iter().map(|t| t.1).collect()),
+        ticket_reads_per_second: reads.per_second,
+        pgbench_reads_per_second: pgbench.as_ref().ok().map(|p| p.tps),
+        pgbench_command: pgbench.as_ref().ok().map(|p| p.command.clone()),
+        ratio_to_pgbench: pgbench.as_ref().ok().map(|p| reads.per_second / p.tps),
+        server_peak_memory_mib: peak,
+        disagreements,
+        errors: errors.load(Ordering::Relaxed),
+    };
+    print_figures(&figures);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&figures)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("figures written to {}", path.display());
+    }
+    if figures.errors > 0 {
+        bail!("{} requests failed", figures.errors);
+    }
+    if figures.disagreements.is_some_and(|d| d > 0) {
+        bail!("the data disagrees after the run (see above)");
+    }
+    Ok(())
+}

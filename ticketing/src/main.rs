@@ -1,0 +1,6 @@
+//! The `ticketing` binary: `dev`, `serve`, `worker`, `migrate`, `openapi`, `check`, `history`,
+//! `bench` (see `ticketing --help`); the program itself is [`ticketing::main`].
+
+fn main() -> std::process::ExitCode {
+    ticketing::main()
+}

@@ -1,0 +1,199 @@
+//! From the command line to settings: each part gets its own checked settings (`api::Settings`,
+//! `workflows::WorkerSettings`, ...), and a missing or malformed setting stops start-up with one
+//! line that names it ([`ConfigError`]).
+//!
+//! The tests build their settings here too ([`serve`], [`worker`]): the production path, from the
+//! same flags, overriding only what must differ per test (zero-to-production's `spawn_app` rule).
+
+use activities::GatewaySettings;
+use clap::Parser;
+use secrecy::SecretString;
+use workflows::{TemporalSettings, WorkerSettings};
+
+use crate::cli::{DatabaseArgs, GatewayKind, PaymentArgs, ServeArgs, TemporalArgs, WorkerArgs};
+
+/// A setting that stops start-up; its message is the one line the operator sees.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl From<api::InvalidSetting> for ConfigError {
+    fn from(invalid: api::InvalidSetting) -> Self {
+        ConfigError(invalid.0)
+    }
+}
+
+impl TemporalArgs {
+    /// The Temporal settings, with the address `dev` chose when none was given.
+    pub fn resolve(&self, default_address: Option<&str>) -> Result<TemporalSettings, ConfigError> {
+        let address = self
+            .temporal_address
+            .as_deref()
+            .or(default_address)
+            .ok_or_else(|| {
+                ConfigError("TEMPORAL_ADDRESS is required (e.g. 127.0.0.1:7233)".into())
+            })?;
+        let address = address.trim().trim_start_matches("http://").to_owned();
+        if address.is_empty() || address.contains('/') || !address.contains(':') {
+            return Err(ConfigError(format!(
+                "TEMPORAL_ADDRESS must be host:port, not {address:?}"
+            )));
+        }
+        for (name, value) in [
+            ("TEMPORAL_NAMESPACE", &self.temporal_namespace),
+            ("TEMPORAL_TASK_QUEUE", &self.temporal_task_queue),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError(format!("{name} must not be empty")));
+            }
+        }
+        Ok(TemporalSettings {
+            address,
+            namespace: self.temporal_namespace.clone(),
+            task_queue: self.temporal_task_queue.clone(),
+        })
+    }
+}
+
+impl PaymentArgs {
+    pub fn gateway(&self) -> Result<GatewaySettings, ConfigError> {
+        match self.payment_gateway {
+            GatewayKind::Sandbox => Ok(GatewaySettings::Sandbox),
+            GatewayKind::Stripe => {
+                let secret_key = self
+                    .stripe_secret_key
+                    .clone()
+                    .filter(|k| !k.trim().is_empty())
+                    .ok_or_else(|| {
+                        ConfigError(
+                            "STRIPE_SECRET_KEY is required with PAYMENT_GATEWAY=stripe".into(),
+                        )
+                    })?;
+                let api_base = self.stripe_api_base.trim_end_matches('/').to_owned();
+                if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+                    return Err(ConfigError("STRIPE_API_BASE must be an http(s) URL".into()));
+                }
+                Ok(GatewaySettings::Stripe {
+                    secret_key: SecretString::from(secret_key),
+                    api_base,
+                })
+            }
+        }
+    }
+}
+
+impl WorkerArgs {
+    pub fn settings(&self) -> Result<WorkerSettings, ConfigError> {
+        Ok(WorkerSettings {
+            database_url: self.database.require()?,
+            temporal: self.temporal.resolve(None)?,
+            gateway: self.payment.gateway()?,
+            currency: self.payment.currency.clone(),
+        })
+    }
+}
+
+impl DatabaseArgs {
+    /// The database URL, checked for a scheme we support.
+    pub fn require(&self) -> Result<String, ConfigError> {
+        let url = self.database_url.as_deref().ok_or_else(|| {
+            ConfigError(
+                "DATABASE_URL is required (e.g. postgres://user@127.0.0.1:5432/ticketing)".into(),
+            )
+        })?;
+        check_database_url(url)?;
+        Ok(url.to_owned())
+    }
+}
+
+pub fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    if ["postgres://", "postgresql://", "sqlite:"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+    {
+        Ok(())
+    } else {
+        Err(ConfigError(
+            "DATABASE_URL must start with postgres://, postgresql:// or sqlite:".into(),
+        ))
+    }
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> Result<api::Settings, ConfigError> {
+        let database_url = self.database.require()?;
+        let jwt_key = self
+            .jwt_key
+            .as_deref()
+            .ok_or_else(|| ConfigError("JWT_KEY is required (at least 32 characters)".into()))?;
+        Ok(api::Settings {
+            database_url,
+            http_addr: self.http.http_addr,
+            jwt_key: api::JwtKey::new(jwt_key)?,
+            jwt_ttl_seconds: self.http.jwt_ttl_seconds,
+            cookie_secure: self.cookie_secure,
+            body_limit_bytes: self.http.body_limit_bytes,
+            temporal: self.temporal.resolve(None)?,
+            order_expiration_seconds: self.orders.order_expiration_seconds,
+            stripe_card_form: self.payment_gateway == GatewayKind::Stripe,
+        })
+    }
+}
+
+#[derive(Parser)]
+struct Serve {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+#[derive(Parser)]
+struct Worker {
+    #[command(flatten)]
+    args: WorkerArgs,
+}
+
+/// The settings `ticketing serve` resolves from these flags (e.g.
+/// `[("--database-url", url), ("--http-addr", "127.0.0.1:0")]`) on top of the environment and the
+/// defaults, exactly as the command does.
+pub fn serve(flags: &[(&str, &str)]) -> Result<api::Settings, ConfigError> {
+    Serve::try_parse_from(command_line("serve", flags))
+        .map_err(|e| ConfigError(e.to_string()))?
+        .args
+        .settings()
+}
+
+/// The settings `ticketing worker` resolves from these flags, as [`serve`] does.
+pub fn worker(flags: &[(&str, &str)]) -> Result<WorkerSettings, ConfigError> {
+    Worker::try_parse_from(command_line("worker", flags))
+        .map_err(|e| ConfigError(e.to_string()))?
+        .args
+        .settings()
+}
+
+fn command_line(name: &str, flags: &[(&str, &str)]) -> Vec<String> {
+    std::iter::once(name.to_owned())
+        .chain(flags.iter().map(|(flag, value)| format!("{flag}={value}")))
+        .collect()
+}
+
+impl crate::cli::BenchArgs {
+    pub fn options(&self) -> Result<bench::Options, ConfigError> {
+        Ok(bench::Options {
+            base_url: self.base_url.clone(),
+            embedded: self.embedded,
+            lifecycles: self.lifecycles,
+            concurrency: self.concurrency,
+            read_seconds: self.read_seconds,
+            database_url: self.database_url.clone(),
+            server_pid: self.server_pid,
+            json: self.json.clone(),
+            temporal: if self.embedded {
+                None
+            } else {
+                Some(self.temporal.resolve(None)?)
+            },
+            namespace: self.temporal.temporal_namespace.clone(),
+            task_queue: self.temporal.temporal_task_queue.clone(),
+        })
+    }
+}

@@ -1,0 +1,244 @@
+//! The order lifecycle as the API sees it: reserve, pay, cancel and read the live state of an
+//! order, with typed answers. Nothing outside this crate handles Temporal's types or failures.
+
+use std::time::Duration;
+
+use activities::types::ReserveOutcome;
+use temporalio_client::{
+    Client, WorkflowExecuteUpdateOptions, WorkflowHandle, WorkflowIdConflictPolicy,
+    WorkflowQueryOptions, WorkflowUpdateWithStartOptions, errors::WorkflowUpdateError,
+};
+use uuid::Uuid;
+
+use crate::{OrderInput, OrderState, OrderWorkflow, PayInput, PayOutcome, refusal, workflow_id};
+
+pub use crate::refusal::Refusal;
+
+/// How long a call waits for the workflow's answer before it gives up as [`Unavailable`].
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Temporal could not be reached, did not answer in time, or the payment provider gave no answer
+/// (nothing was charged): try again later.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+/// How a reservation was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reserved {
+    /// The ticket is held by the new order until it expires.
+    Reserved,
+    /// No such ticket.
+    TicketNotFound,
+    /// The ticket is the buyer's own, or another order holds it.
+    Refused(Refusal),
+}
+
+/// How a payment ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Paid {
+    /// Charged once and recorded; the order is complete.
+    Paid { payment_id: Uuid, charge_id: String },
+    /// The card was declined; the order is cancelled and its ticket free.
+    Declined { message: String },
+    /// The provider refused the payment as invalid (a bad token); the order is open again.
+    Invalid { message: String },
+    /// The order's state does not allow it.
+    Refused(Refusal),
+    /// The update did not reach a running workflow (it has ended, is gone, or Temporal could not
+    /// deliver it): the database says how the order stands.
+    Ended,
+}
+
+/// How a cancellation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancelled {
+    /// Cancelled (or it was already); the ticket is free.
+    Cancelled,
+    Refused(Refusal),
+    /// As [`Paid::Ended`].
+    Ended,
+}
+
+/// The live state of an order's workflow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveState {
+    pub workflow_id: String,
+    pub run_id: String,
+    pub state: OrderState,
+}
+
+/// Starts and drives order workflows.
+#[derive(Clone)]
+pub struct OrderClient {
+    client: Client,
+    task_queue: String,
+    expiration_seconds: u64,
+}
+
+impl OrderClient {
+    /// Orders on `task_queue` that hold their ticket for `expiration_seconds`.
+    pub fn new(client: Client, task_queue: String, expiration_seconds: u64) -> Self {
+        OrderClient {
+            client,
+            task_queue,
+            expiration_seconds,
+        }
+    }
+
+    /// The Temporal client underneath (for readiness and operator tooling).
+    pub fn temporal(&self) -> &Client {
+        &self.client
+    }
+
+    fn handle(&self, order_id: Uuid) -> WorkflowHandle<Client, OrderWorkflow> {
+        self.client
+            .get_workflow_handle::<OrderWorkflow>(workflow_id(order_id))
+    }
+
+    /// Starts the order's workflow together with its `reservation` update, and answers once the
+    /// reservation is decided.
+    pub async fn reserve(
+        &self,
+        order_id: Uuid,
+        ticket_id: Uuid,
+        buyer_id: Uuid,
+    ) -> Result<Reserved, Unavailable> {
+        let input = OrderInput {
+            order_id,
+            ticket_id,
+            buyer_id,
+            expiration_seconds: self.expiration_seconds,
+        };
+        let options = WorkflowUpdateWithStartOptions::new(
+            self.task_queue.clone(),
+            workflow_id(order_id),
+            WorkflowIdConflictPolicy::Fail,
+        )
+        .build();
+        let outcome = within_patience(
+            "reservation",
+            self.client.execute_update_with_start_workflow(
+                OrderWorkflow::run,
+                input,
+                OrderWorkflow::reservation,
+                (),
+                options,
+            ),
+        )
+        .await?
+        .map_err(|e| Unavailable(format!("Temporal: {e}")))?;
+        Ok(match outcome {
+            ReserveOutcome::Reserved(_) => Reserved::Reserved,
+            ReserveOutcome::TicketNotFound => Reserved::TicketNotFound,
+            ReserveOutcome::OwnTicket => Reserved::Refused(Refusal::OwnTicket),
+            ReserveOutcome::TicketTaken => Reserved::Refused(Refusal::TicketTaken),
+        })
+    }
+
+    /// Pays for the order with a card token (the `pay` update).
+    pub async fn pay(&self, order_id: Uuid, token: String) -> Result<Paid, Unavailable> {
+        let sent = within_patience(
+            "payment",
+            self.handle(order_id).execute_update(
+                OrderWorkflow::pay,
+                PayInput { token },
+                WorkflowExecuteUpdateOptions::default(),
+            ),
+        )
+        .await?;
+        match sent {
+            Ok(PayOutcome::Paid {
+                payment_id,
+                charge_id,
+            }) => Ok(Paid::Paid {
+                payment_id,
+                charge_id,
+            }),
+            Ok(PayOutcome::Declined { message }) => Ok(Paid::Declined { message }),
+            Ok(PayOutcome::Invalid { message }) => Ok(Paid::Invalid { message }),
+            Err(error) => match Failed::of(error)? {
+                Failed::Refused(refusal) => Ok(Paid::Refused(refusal)),
+                Failed::Ended => Ok(Paid::Ended),
+            },
+        }
+    }
+
+    /// Cancels the order (the `cancel` update).
+    pub async fn cancel(&self, order_id: Uuid) -> Result<Cancelled, Unavailable> {
+        let sent = within_patience(
+            "cancellation",
+            self.handle(order_id).execute_update(
+                OrderWorkflow::cancel,
+                (),
+                WorkflowExecuteUpdateOptions::default(),
+            ),
+        )
+        .await?;
+        match sent {
+            Ok(()) => Ok(Cancelled::Cancelled),
+            Err(error) => match Failed::of(error)? {
+                Failed::Refused(refusal) => Ok(Cancelled::Refused(refusal)),
+                Failed::Ended => Ok(Cancelled::Ended),
+            },
+        }
+    }
+
+    /// The live state of the order's workflow (its `state` query) and its run.
+    pub async fn state(&self, order_id: Uuid) -> Result<LiveState, Unavailable> {
+        let handle = self.handle(order_id);
+        within_patience("state query", async {
+            let state = handle
+                .query(OrderWorkflow::state, (), WorkflowQueryOptions::default())
+                .await
+                .map_err(|e| Unavailable(format!("Temporal: {e}")))?;
+            let described = handle
+                .describe(Default::default())
+                .await
+                .map_err(|e| Unavailable(format!("Temporal: {e}")))?;
+            Ok(LiveState {
+                workflow_id: workflow_id(order_id),
+                run_id: described.run_id().to_owned(),
+                state,
+            })
+        })
+        .await?
+    }
+}
+
+/// What a failed update means for the caller.
+enum Failed {
+    Refused(Refusal),
+    /// The update did not reach a running workflow (it has ended, or is gone).
+    Ended,
+}
+
+impl Failed {
+    fn of(error: WorkflowUpdateError) -> Result<Self, Unavailable> {
+        match error {
+            WorkflowUpdateError::Failed(failure) => match Refusal::of_failure(&failure) {
+                Some(refusal) => Ok(Failed::Refused(refusal)),
+                None if refusal::is_payment_not_processed(&failure) => {
+                    Err(Unavailable(failure.message))
+                }
+                None => Err(Unavailable(format!(
+                    "the order workflow failed the update: {}",
+                    failure.message
+                ))),
+            },
+            // The workflow has ended or is gone, or Temporal could not deliver the update: the
+            // caller asks the database how the order stands.
+            other => {
+                tracing::debug!(error = %other, "an update did not reach a running order workflow");
+                Ok(Failed::Ended)
+            }
+        }
+    }
+}
+
+/// Waits for Temporal's answer to `what` for at most [`PATIENCE`].
+async fn within_patience<T>(what: &str, answer: impl Future<Output = T>) -> Result<T, Unavailable> {
+    tokio::time::timeout(PATIENCE, answer)
+        .await
+        .map_err(|_| Unavailable(format!("Temporal: no answer to the {what} in time")))
+}

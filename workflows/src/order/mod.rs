@@ -1,0 +1,446 @@
+//! `OrderWorkflow`: one workflow per order (id `order-<orderId>`) owns the order's whole life.
+//!
+//! 1. It reserves the ticket (the `reserve` activity). The API starts the workflow together with the
+//!    `reservation` update, which answers once the reservation is decided, so no reservation ever
+//!    exists without the timer below.
+//! 2. It waits on a durable timer until `expiresAt`, racing the `pay` and `cancel` updates. A
+//!    payment accepted before the timer fires wins: the order is `awaiting:payment` and the timer can
+//!    no longer cancel it. Once the timer has fired, payments are refused ([`Refusal::Expired`]) and
+//!    the order is cancelled as soon as no payment is in flight.
+//! 3. It ends `complete` or `cancelled` (the ticket freed), or `rejected` when the reservation was
+//!    refused (no order row exists then).
+//!
+//! Everything here is deterministic: time comes from `ctx.workflow_time()`, side effects from the
+//! activities. The search attributes of [`crate::search_attributes`] and a `title` memo let
+//! operators find orders in the Temporal UI. Refusals are [`Refusal`]s.
+
+use std::time::Duration;
+
+use activities::{
+    OrderActivities,
+    types::{
+        CancelInput, CancelReason, ChargeInput, ChargeOutcome, CompleteInput, ReserveInput,
+        ReserveOutcome, Status,
+    },
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{CancellableFuture, WorkflowContext, WorkflowContextView, WorkflowResult};
+use uuid::Uuid;
+
+use steps::{charge, database_step};
+
+mod steps;
+
+use crate::{
+    refusal::{self, Refusal},
+    search_attributes::{BUYER_ID, ORDER_STATUS, TICKET_ID},
+};
+
+type HandlerError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The workflow id of an order.
+pub fn workflow_id(order_id: Uuid) -> String {
+    format!("order-{order_id}")
+}
+
+/// What starts an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderInput {
+    pub order_id: Uuid,
+    pub ticket_id: Uuid,
+    pub buyer_id: Uuid,
+    /// How long the order holds the ticket before it expires.
+    pub expiration_seconds: u64,
+}
+
+/// The `pay` update's input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayInput {
+    /// The card token from the client (`tok_visa`, ...).
+    pub token: String,
+}
+
+/// How a payment ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PayOutcome {
+    /// Charged once and recorded; the order is complete.
+    Paid { payment_id: Uuid, charge_id: String },
+    /// The card was declined; the order is cancelled and its ticket freed.
+    Declined { message: String },
+    /// The payment was refused as invalid; nothing was charged and the order is open again.
+    Invalid { message: String },
+}
+
+/// How the workflow ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderOutcome {
+    Rejected(ReserveOutcome),
+    Complete { payment_id: Uuid },
+    Cancelled { reason: CancelReason },
+}
+
+/// The live state, from the `state` query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderState {
+    /// `reserving`, `rejected`, or an order status (`created`, `awaiting:payment`, `cancelled`,
+    /// `complete`).
+    pub status: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// True once the timer has fired.
+    pub expired: bool,
+    pub cancel_reason: Option<CancelReason>,
+    pub payment_id: Option<Uuid>,
+}
+
+impl OrderState {
+    /// Reserving, or holding its ticket while it waits for payment or expiry.
+    pub fn is_open(&self) -> bool {
+        [Phase::Reserving, Phase::Created, Phase::AwaitingPayment]
+            .iter()
+            .any(|phase| phase.label() == self.status)
+    }
+}
+
+/// Where the order is; finer than [`Status`] so that handlers can tell work in flight apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Phase {
+    #[default]
+    Reserving,
+    Rejected,
+    Created,
+    AwaitingPayment,
+    Cancelling(CancelReason),
+    Cancelled(CancelReason),
+    Complete,
+}
+
+impl Phase {
+    fn is_final(self) -> bool {
+        matches!(
+            self,
+            Phase::Rejected | Phase::Cancelled(_) | Phase::Complete
+        )
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Phase::Reserving => "reserving",
+            Phase::Rejected => "rejected",
+            Phase::Created => Status::Created.as_str(),
+            Phase::AwaitingPayment => Status::AwaitingPayment.as_str(),
+            // Being cancelled is, for everyone outside, already cancelled.
+            Phase::Cancelling(_) | Phase::Cancelled(_) => Status::Cancelled.as_str(),
+            Phase::Complete => Status::Complete.as_str(),
+        }
+    }
+}
+
+#[workflow]
+#[derive(Default)]
+pub struct OrderWorkflow {
+    phase: Phase,
+    /// Set once the reservation is decided.
+    reservation: Option<ReserveOutcome>,
+    expires_at: Option<DateTime<Utc>>,
+    /// The timer has fired.
+    expired: bool,
+    payment_id: Option<Uuid>,
+    /// Payment attempts that were refused as invalid (nothing charged); each new attempt gets a
+    /// new idempotency key, while a retried attempt keeps its own.
+    refused_attempts: u32,
+}
+
+impl OrderWorkflow {
+    fn snapshot(&self) -> OrderState {
+        OrderState {
+            status: self.phase.label().to_owned(),
+            expires_at: self.expires_at,
+            expired: self.expired,
+            cancel_reason: match self.phase {
+                Phase::Cancelling(r) | Phase::Cancelled(r) => Some(r),
+                _ => None,
+            },
+            payment_id: self.payment_id,
+        }
+    }
+
+    /// Why a payment cannot be taken now.
+    fn payment_refusal(&self) -> Option<Refusal> {
+        match self.phase {
+            Phase::Complete => Some(Refusal::AlreadyPaid),
+            Phase::Cancelling(CancelReason::Expired) | Phase::Cancelled(CancelReason::Expired) => {
+                Some(Refusal::Expired)
+            }
+            Phase::Cancelling(_) | Phase::Cancelled(_) => Some(Refusal::Cancelled),
+            _ if self.expired => Some(Refusal::Expired),
+            Phase::AwaitingPayment => Some(Refusal::BeingPaid),
+            Phase::Reserving | Phase::Rejected => Some(Refusal::NotOpenForPayment),
+            Phase::Created => None,
+        }
+    }
+
+    /// Why the order cannot be cancelled now.
+    fn cancel_refusal(&self) -> Option<Refusal> {
+        match self.phase {
+            Phase::Complete => Some(Refusal::CannotCancelCompleted),
+            Phase::AwaitingPayment => Some(Refusal::CannotCancelWhilePaying),
+            Phase::Reserving | Phase::Rejected => Some(Refusal::NotOpen),
+            _ => None,
+        }
+    }
+}
+
+/// Moves to `phase` and publishes it in the `OrderStatus` search attribute.
+fn enter(ctx: &WorkflowContext<OrderWorkflow>, phase: Phase) {
+    ctx.state_mut(|s| s.phase = phase);
+    ctx.upsert_search_attributes([ORDER_STATUS.value_set(phase.label().to_owned())]);
+}
+
+/// Cancels the order for `reason` (the activity frees the ticket if the order still holds it).
+async fn cancel_order(
+    ctx: &WorkflowContext<OrderWorkflow>,
+    order_id: Uuid,
+    reason: CancelReason,
+) -> WorkflowResult<()> {
+    enter(ctx, Phase::Cancelling(reason));
+    let status = database_step(
+        ctx,
+        OrderActivities::cancel,
+        CancelInput { order_id, reason },
+    )
+    .await?;
+    enter(
+        ctx,
+        if status == Status::Complete {
+            Phase::Complete
+        } else {
+            Phase::Cancelled(reason)
+        },
+    );
+    Ok(())
+}
+
+#[workflow_methods]
+impl OrderWorkflow {
+    #[run]
+    pub async fn run(
+        ctx: &mut WorkflowContext<Self>,
+        input: OrderInput,
+    ) -> WorkflowResult<OrderOutcome> {
+        let window = Duration::from_secs(input.expiration_seconds);
+        let started: DateTime<Utc> = ctx
+            .workflow_time()
+            .map(DateTime::<Utc>::from)
+            .unwrap_or_default();
+        let expires_at = started + chrono::Duration::from_std(window).unwrap_or_default();
+        ctx.upsert_search_attributes([
+            ORDER_STATUS.value_set(Phase::Reserving.label().to_owned()),
+            TICKET_ID.value_set(input.ticket_id.to_string()),
+            BUYER_ID.value_set(input.buyer_id.to_string()),
+        ]);
+
+        let outcome = database_step(
+            ctx,
+            OrderActivities::reserve,
+            ReserveInput {
+                order_id: input.order_id,
+                ticket_id: input.ticket_id,
+                buyer_id: input.buyer_id,
+                expires_at,
+            },
+        )
+        .await?;
+        let reservation = match &outcome {
+            ReserveOutcome::Reserved(reservation) => reservation.clone(),
+            refused => {
+                ctx.state_mut(|s| s.reservation = Some(refused.clone()));
+                enter(ctx, Phase::Rejected);
+                handlers_finished(ctx).await?;
+                return Ok(OrderOutcome::Rejected(refused.clone()));
+            }
+        };
+        ctx.upsert_memo([(
+            "title",
+            Some(temporalio_common::MemoValue::new(reservation.title.clone())),
+        )])?;
+        ctx.state_mut(|s| {
+            s.expires_at = Some(reservation.expires_at);
+            s.reservation = Some(outcome.clone());
+        });
+        enter(ctx, Phase::Created);
+
+        // The race: the timer against a payment or a cancellation. `select!` is biased: within
+        // one activation the timer, listed first, wins a tie.
+        let mut timer = ctx.timer(window);
+        let timer_fired = temporalio_sdk::workflows::select! {
+            _ = &mut timer => true,
+            _ = ctx.wait_condition(|s| s.phase.is_final()) => false,
+        };
+        if timer_fired {
+            ctx.state_mut(|s| s.expired = true);
+            // A payment already in flight finishes first; if it charged nothing, the order expires.
+            ctx.wait_condition(|s| s.phase != Phase::AwaitingPayment)
+                .await?;
+            if ctx.state(|s| s.phase) == Phase::Created {
+                cancel_order(ctx, input.order_id, CancelReason::Expired).await?;
+            }
+        } else {
+            timer.cancel();
+        }
+
+        ctx.wait_condition(|s| s.phase.is_final()).await?;
+        handlers_finished(ctx).await?;
+        let (phase, payment_id) = ctx.state(|s| (s.phase, s.payment_id));
+        Ok(match (phase, payment_id) {
+            (Phase::Complete, Some(payment_id)) => OrderOutcome::Complete { payment_id },
+            (Phase::Cancelled(reason), _) => OrderOutcome::Cancelled { reason },
+            _ => OrderOutcome::Cancelled {
+                reason: CancelReason::Cancelled,
+            },
+        })
+    }
+
+    /// Answers once the reservation is decided: reserved, or why not.
+    #[update]
+    pub async fn reservation(
+        ctx: &mut WorkflowContext<Self>,
+        _input: (),
+    ) -> Result<ReserveOutcome, HandlerError> {
+        ctx.wait_condition(|s| s.reservation.is_some()).await?;
+        ctx.state(|s| s.reservation.clone())
+            .ok_or_else(|| "the reservation was not decided".into())
+    }
+
+    #[update_validator(pay)]
+    fn validate_pay(
+        &self,
+        _ctx: &WorkflowContextView,
+        input: &PayInput,
+    ) -> Result<(), HandlerError> {
+        if input.token.trim().is_empty() {
+            return Err(Refusal::TokenRequired.into_error());
+        }
+        match self.payment_refusal() {
+            Some(refusal) => Err(refusal.into_error()),
+            None => Ok(()),
+        }
+    }
+
+    /// Charges the order's price once and completes it; a declined card cancels it.
+    #[update]
+    pub async fn pay(
+        ctx: &mut WorkflowContext<Self>,
+        input: PayInput,
+    ) -> Result<PayOutcome, HandlerError> {
+        // Checked again here: two payments validated in one activation must not both proceed.
+        if let Some(refusal) = ctx.state(|s| s.payment_refusal()) {
+            return Err(refusal.into_error());
+        }
+        enter(ctx, Phase::AwaitingPayment);
+        let (reservation, attempt) = ctx.state(|s| (s.reservation.clone(), s.refused_attempts));
+        let Some(ReserveOutcome::Reserved(reservation)) = reservation else {
+            return Err(Refusal::NotOpenForPayment.into_error());
+        };
+        let order_id = reservation.order_id;
+        database_step(ctx, OrderActivities::mark_awaiting_payment, order_id).await?;
+        let charged = charge(
+            ctx,
+            ChargeInput {
+                order_id,
+                idempotency_key: if attempt == 0 {
+                    order_id.to_string()
+                } else {
+                    format!("{order_id}-{attempt}")
+                },
+                amount_cents: reservation.price_cents,
+                token: input.token,
+            },
+        )
+        .await;
+        match charged {
+            Ok(ChargeOutcome::Charged { charge_id }) => {
+                let payment = database_step(
+                    ctx,
+                    OrderActivities::complete,
+                    CompleteInput {
+                        order_id,
+                        charge_id,
+                        amount_cents: reservation.price_cents,
+                    },
+                )
+                .await?;
+                ctx.state_mut(|s| s.payment_id = Some(payment.payment_id));
+                enter(ctx, Phase::Complete);
+                Ok(PayOutcome::Paid {
+                    payment_id: payment.payment_id,
+                    charge_id: payment.charge_id,
+                })
+            }
+            Ok(ChargeOutcome::Declined { message }) => {
+                cancel_order(ctx, order_id, CancelReason::Declined).await?;
+                Ok(PayOutcome::Declined { message })
+            }
+            Ok(ChargeOutcome::Invalid { message }) => {
+                reopen(ctx, order_id).await?;
+                Ok(PayOutcome::Invalid { message })
+            }
+            Err(failure) => {
+                // Only a non-retryable refusal ends the retries: nothing was charged.
+                reopen(ctx, order_id).await?;
+                Err(refusal::payment_not_processed(failure))
+            }
+        }
+    }
+
+    #[update_validator(cancel)]
+    fn validate_cancel(&self, _ctx: &WorkflowContextView, _input: &()) -> Result<(), HandlerError> {
+        match self.cancel_refusal() {
+            Some(refusal) => Err(refusal.into_error()),
+            None => Ok(()),
+        }
+    }
+
+    /// Cancels the order and frees its ticket; a no-op for an order already cancelled.
+    #[update]
+    pub async fn cancel(ctx: &mut WorkflowContext<Self>, _input: ()) -> Result<(), HandlerError> {
+        if let Some(refusal) = ctx.state(|s| s.cancel_refusal()) {
+            return Err(refusal.into_error());
+        }
+        if ctx.state(|s| s.phase) == Phase::Created {
+            let order_id = ctx.state(|s| match &s.reservation {
+                Some(ReserveOutcome::Reserved(r)) => Some(r.order_id),
+                _ => None,
+            });
+            if let Some(order_id) = order_id {
+                cancel_order(ctx, order_id, CancelReason::Cancelled).await?;
+            }
+        }
+        ctx.wait_condition(|s| s.phase.is_final()).await?;
+        match ctx.state(|s| s.phase) {
+            Phase::Complete => Err(Refusal::CannotCancelCompleted.into_error()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The live state of the order.
+    #[query]
+    pub fn state(&self, _ctx: &WorkflowContextView) -> OrderState {
+        self.snapshot()
+    }
+}
+
+/// Waits until every update handler has answered, so that none is cut off by the workflow ending.
+async fn handlers_finished(ctx: &WorkflowContext<OrderWorkflow>) -> WorkflowResult<()> {
+    ctx.wait_condition(|_| ctx.all_handlers_finished()).await?;
+    Ok(())
+}
+
+/// Opens the order again after a payment attempt that charged nothing.
+async fn reopen(ctx: &WorkflowContext<OrderWorkflow>, order_id: Uuid) -> WorkflowResult<()> {
+    database_step(ctx, OrderActivities::reopen, order_id).await?;
+    ctx.state_mut(|s| s.refused_attempts += 1);
+    enter(ctx, Phase::Created);
+    Ok(())
+}
