@@ -27,7 +27,7 @@ async fn bounded(test: impl std::future::Future<Output = ()>) {
 
 /// The checks every fault test ends with.
 async fn assert_consistent(system: &System) {
-    let db = &system.db.connection;
+    let db = &system.db().connection;
     let orders = order::Entity::find().all(db).await.unwrap();
     let charges = system.stripe.charges();
     for order in &orders {
@@ -91,7 +91,7 @@ async fn assert_consistent(system: &System) {
     // And as an operator runs it.
     let checked = tokio::process::Command::new(support::binary::ticketing())
         .arg("check")
-        .env("DATABASE_URL", &system.db.url)
+        .env("DATABASE_URL", &system.db().url)
         .env("TEMPORAL_ADDRESS", system.temporal_address())
         .output()
         .await
@@ -109,7 +109,7 @@ async fn the_worker_killed_in_every_state_and_restarted_loses_nothing_and_charge
     bounded(async {
         let temporal = TemporalServer::shared();
         let mut system = System::start(&temporal, 8).await;
-        system.start_worker(system.db.url.clone()).await;
+        system.start_worker(system.db().url.clone()).await;
         let buyer: Buyer = system.buyer().await;
 
         let expiring = system.order(&buyer).await; // created: will expire while no worker runs
@@ -127,7 +127,7 @@ async fn the_worker_killed_in_every_state_and_restarted_loses_nothing_and_charge
         system.kill_worker();
         // Past the first orders' deadline with no worker at all.
         tokio::time::sleep(system.until_expired(expiring).await).await;
-        system.start_worker(system.db.url.clone()).await;
+        system.start_worker(system.db().url.clone()).await;
 
         system
             .wait_until_settled(&[expiring, paid, cancelled, charging])
@@ -161,7 +161,7 @@ async fn timers_fire_after_the_temporal_server_restarts_on_its_data_file() {
     bounded(async {
         let mut temporal = TemporalServer::start_on_file();
         let mut system = System::start(&temporal, 6).await;
-        system.start_worker(system.db.url.clone()).await;
+        system.start_worker(system.db().url.clone()).await;
         let buyer = system.buyer().await;
         let waiting = [
             system.order(&buyer).await,
@@ -195,7 +195,7 @@ async fn activities_retry_through_a_database_outage_and_lose_nothing() {
         let temporal = TemporalServer::shared();
         let mut system = System::start(&temporal, 60).await;
         // The worker reaches the database through a proxy that the test can cut.
-        let outage = proxy::Outage::for_database(&system.db.url).await;
+        let outage = proxy::Outage::for_database(&system.db().url).await;
         system.start_worker(outage.url().to_owned()).await;
         let buyer = system.buyer().await;
         let to_pay = system.order(&buyer).await;

@@ -8,16 +8,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use activities::gateway::SandboxGateway;
 use entities::order::{self, CancelReason, Status};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use support::{
-    TestDatabase,
+    TestApp, TestDatabase,
     fake_stripe::{self, FakeStripe},
     http::Api,
+    spawn_app_configured,
     temporal::{OwnServer, settings, shared_address},
-    test_config,
 };
 use uuid::Uuid;
 use workflows::{TemporalSettings, temporal};
@@ -120,7 +119,7 @@ impl Http {
 }
 
 pub struct System {
-    pub db: TestDatabase,
+    app: TestApp,
     pub stripe: FakeStripe,
     http: Http,
     temporal: TemporalSettings,
@@ -138,25 +137,31 @@ impl Deref for System {
 }
 
 impl System {
+    /// The system's database.
+    pub fn db(&self) -> &TestDatabase {
+        &self.app.db
+    }
+}
+
+impl System {
     /// The app in this process against `temporal`, with orders that expire after `window` s.
     pub async fn start(temporal: &TemporalServer, window: u64) -> Self {
-        let db = TestDatabase::create().await;
         let stripe = FakeStripe::start().await;
         let temporal = settings(&temporal.address(), "faults");
-        let mut config = test_config(&db, &SandboxGateway::new());
-        config.app.temporal = temporal.clone();
-        config.app.order_expiration_seconds = window;
-        let app = api::Application::build(config.app)
-            .await
-            .expect("the app builds");
-        let api = Api::new(&format!("http://127.0.0.1:{}", app.port()));
-        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        // The worker is a `ticketing worker` process of its own (see `start_worker`).
+        let app = spawn_app_configured(|config| {
+            config.app.temporal = temporal.clone();
+            config.app.order_expiration_seconds = window;
+            config.in_process_worker = false;
+        })
+        .await;
+        let api = app.api();
         let seller = api.new_user().await.token;
         let http = Http { api, seller };
         let log =
             std::env::temp_dir().join(format!("ticketing-worker-{}.log", Uuid::new_v4().simple()));
         System {
-            db,
+            app,
             stripe,
             http,
             temporal,
@@ -243,7 +248,7 @@ impl System {
 
     async fn order_row(&self, order: Uuid) -> order::Model {
         order::Entity::find_by_id(order)
-            .one(&self.db.connection)
+            .one(&self.app.db.connection)
             .await
             .unwrap()
             .expect("the order row")

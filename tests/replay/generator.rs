@@ -73,9 +73,7 @@ impl System {
             let mut app = base.app.clone();
             app.temporal = config.clone();
             app.order_expiration_seconds = window;
-            let app = api::Application::build(app).await.expect("the app builds");
-            urls.push(format!("http://127.0.0.1:{}", app.port()));
-            tokio::spawn(app.run_until_stopped(std::future::pending()));
+            urls.push(support::serve(app).await);
         }
         let worker = start_worker(WorkerSettings {
             temporal: config.clone(),

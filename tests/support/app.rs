@@ -80,17 +80,24 @@ pub fn test_config(db: &TestDatabase, sandbox: &SandboxGateway) -> TestConfig {
     }
 }
 
+/// Builds the HTTP application from `settings` and serves it in the background for the rest of
+/// the test; returns its address (`http://127.0.0.1:<port>`).
+pub async fn serve(settings: api::Settings) -> String {
+    let app = api::Application::build(settings)
+        .await
+        .expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    address
+}
+
 /// Spawns the app and its worker after letting the test adjust everything.
 pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestApp {
     let db = TestDatabase::create().await;
     let sandbox = SandboxGateway::new();
     let mut config = test_config(&db, &sandbox);
     adjust(&mut config);
-    let app = api::Application::build(config.app)
-        .await
-        .expect("the app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let address = serve(config.app).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
