@@ -89,26 +89,15 @@ async fn try_reserve(
     };
     // Write first, so that SQLite takes its write lock at the start of the transaction.
     let txn = db.begin().await?;
-    let claimed = ticket::Entity::update_many()
-        .col_expr(ticket::Column::OrderId, Expr::value(ticket.order_id))
-        .col_expr(ticket::Column::Version, Expr::value(ticket.version))
-        .col_expr(ticket::Column::UpdatedAt, Expr::value(now))
-        .filter(ticket::Column::Id.eq(read.id))
-        .filter(ticket::Column::Version.eq(read.version))
-        .filter(ticket::Column::OrderId.is_null())
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected != 1 {
+    if !ticket.write_over_free(&txn, read).await? {
         txn.rollback().await?;
         return Ok(None);
     }
     order::Entity::insert(order::ActiveModel::from(order.clone()))
         .exec_without_returning(&txn)
         .await?;
-    order.append_event(&txn, event::kind::ORDER_CREATED).await?;
-    ticket
-        .append_event(&txn, event::kind::TICKET_UPDATED)
-        .await?;
+    event::record(&txn, event::kind::ORDER_CREATED, &order).await?;
+    event::record(&txn, event::kind::TICKET_UPDATED, &ticket).await?;
     txn.commit().await?;
     Ok(Some(reservation(&order, ticket.title)))
 }
@@ -231,9 +220,7 @@ async fn try_cancel(
         .filter(ticket::Column::OrderId.eq(read.id))
         .exec(&txn)
         .await?;
-    cancelled
-        .append_event(&txn, event::kind::ORDER_CANCELLED)
-        .await?;
+    event::record(&txn, event::kind::ORDER_CANCELLED, &cancelled).await?;
     if reason == CancelReason::Expired {
         event::append(
             &txn,
@@ -247,9 +234,7 @@ async fn try_cancel(
     if freed.rows_affected == 1
         && let Some(ticket) = ticket::Entity::find_by_id(read.ticket_id).one(&txn).await?
     {
-        ticket
-            .append_event(&txn, event::kind::TICKET_UPDATED)
-            .await?;
+        event::record(&txn, event::kind::TICKET_UPDATED, &ticket).await?;
     }
     txn.commit().await?;
     Ok(true)

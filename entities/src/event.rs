@@ -48,6 +48,25 @@ pub async fn append(
         .map(|_| ())
 }
 
+/// A record whose every change appends an event to the outbox.
+pub trait Record {
+    /// The record's id, and its version after the change.
+    fn id_and_version(&self) -> (Uuid, i32);
+    /// The record as its events carry it.
+    fn event_payload(&self) -> serde_json::Value;
+}
+
+/// Appends the event `kind` of a change to `record` (as it is after the change), in the caller's
+/// transaction.
+pub async fn record(
+    db: &impl sea_orm::ConnectionTrait,
+    kind: &str,
+    record: &impl Record,
+) -> Result<(), DbErr> {
+    let (id, version) = record.id_and_version();
+    append(db, kind, id, version, record.event_payload()).await
+}
+
 /// A new outbox row (its id is given by the database).
 pub fn new(
     kind: &str,

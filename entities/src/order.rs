@@ -30,30 +30,6 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
-    /// Appends the event `kind` of this change (the record as it is now) to the outbox, in the
-    /// caller's transaction.
-    pub async fn append_event(
-        &self,
-        db: &impl sea_orm::ConnectionTrait,
-        kind: &str,
-    ) -> Result<(), DbErr> {
-        crate::event::append(db, kind, self.id, self.version, self.event_payload()).await
-    }
-
-    /// The order as its outbox events carry it: the record after the change.
-    pub fn event_payload(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "userId": self.user_id,
-            "ticketId": self.ticket_id,
-            "status": self.status.as_str(),
-            "cancelReason": self.cancel_reason.map(CancelReason::as_str),
-            "priceCents": self.price_cents,
-            "expiresAt": self.expires_at,
-            "version": self.version,
-        })
-    }
-
     /// `created` or `awaiting:payment`: the order holds its ticket and its workflow runs.
     pub fn is_open(&self) -> bool {
         self.status.is_open()
@@ -158,5 +134,25 @@ impl CancelReason {
 impl std::fmt::Display for CancelReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl crate::event::Record for Model {
+    fn id_and_version(&self) -> (Uuid, i32) {
+        (self.id, self.version)
+    }
+
+    /// The order as its outbox events carry it: the record after the change.
+    fn event_payload(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "userId": self.user_id,
+            "ticketId": self.ticket_id,
+            "status": self.status.as_str(),
+            "cancelReason": self.cancel_reason.map(CancelReason::as_str),
+            "priceCents": self.price_cents,
+            "expiresAt": self.expires_at,
+            "version": self.version,
+        })
     }
 }

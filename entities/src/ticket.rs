@@ -24,18 +24,37 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
-    /// Appends the event `kind` of this change (the record as it is now) to the outbox, in the
-    /// caller's transaction.
-    pub async fn append_event(
+    /// Writes this ticket (title, price, holder, version, time) over the row if the row is still
+    /// as `read` saw it: at its version, and free. `false` when someone changed or reserved it
+    /// since (nothing is written then).
+    pub async fn write_over_free(
         &self,
         db: &impl sea_orm::ConnectionTrait,
-        kind: &str,
-    ) -> Result<(), DbErr> {
-        crate::event::append(db, kind, self.id, self.version, self.event_payload()).await
+        read: &Model,
+    ) -> Result<bool, DbErr> {
+        use sea_orm::{QueryFilter, sea_query::Expr};
+        let result = Entity::update_many()
+            .col_expr(Column::Title, Expr::value(self.title.clone()))
+            .col_expr(Column::PriceCents, Expr::value(self.price_cents))
+            .col_expr(Column::OrderId, Expr::value(self.order_id))
+            .col_expr(Column::Version, Expr::value(self.version))
+            .col_expr(Column::UpdatedAt, Expr::value(self.updated_at))
+            .filter(Column::Id.eq(read.id))
+            .filter(Column::Version.eq(read.version))
+            .filter(Column::OrderId.is_null())
+            .exec(db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+}
+
+impl crate::event::Record for Model {
+    fn id_and_version(&self) -> (Uuid, i32) {
+        (self.id, self.version)
     }
 
     /// The ticket as its outbox events carry it: the record after the change.
-    pub fn event_payload(&self) -> serde_json::Value {
+    fn event_payload(&self) -> serde_json::Value {
         serde_json::json!({
             "id": self.id,
             "title": self.title,

@@ -284,34 +284,21 @@ async fn charge_answers_business_outcomes_and_charges_a_key_once() {
         amount_cents: 2550,
         token: token.into(),
     };
-    let declined = s
-        .env
-        .run(OrderActivities::charge, charge("tok_chargeDeclined", "k1"))
-        .await
-        .unwrap();
+    let run = |token: &'static str, key: &'static str| {
+        s.env.run(OrderActivities::charge, charge(token, key))
+    };
+    let declined = run("tok_chargeDeclined", "k1").await.unwrap();
     assert!(
         matches!(declined, ChargeOutcome::Declined { .. }),
         "{declined:?}"
     );
-    let invalid = s
-        .env
-        .run(OrderActivities::charge, charge("tok_invalid", "k2"))
-        .await
-        .unwrap();
+    let invalid = run("tok_invalid", "k2").await.unwrap();
     assert!(
         matches!(invalid, ChargeOutcome::Invalid { .. }),
         "{invalid:?}"
     );
-    let first = s
-        .env
-        .run(OrderActivities::charge, charge("tok_visa", "k3"))
-        .await
-        .unwrap();
-    let retried = s
-        .env
-        .run(OrderActivities::charge, charge("tok_visa", "k3"))
-        .await
-        .unwrap();
+    let first = run("tok_visa", "k3").await.unwrap();
+    let retried = run("tok_visa", "k3").await.unwrap();
     assert!(matches!(first, ChargeOutcome::Charged { .. }), "{first:?}");
     assert_eq!(first, retried);
     assert_eq!(s.sandbox.charges().len(), 1, "charged once");

@@ -13,6 +13,24 @@ use support::fake_stripe::{FakeStripe, SECRET_KEY};
 
 const KEY: &str = "0b6f5a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
 
+/// A refusal no retry can change (our credentials, an answer we cannot use).
+#[track_caller]
+fn assert_permanent(result: &Result<ChargeOutcome, GatewayError>) {
+    assert!(
+        matches!(result, Err(GatewayError::Permanent(_))),
+        "{result:?}"
+    );
+}
+
+/// A fault worth retrying (the provider unreachable, slow, busy).
+#[track_caller]
+fn assert_transient(result: &Result<ChargeOutcome, GatewayError>) {
+    assert!(
+        matches!(result, Err(GatewayError::Transient(_))),
+        "{result:?}"
+    );
+}
+
 /// A request for order [`KEY`] paid with `token`, 12.50 USD.
 fn request(token: &str) -> ChargeRequest {
     ChargeRequest {
@@ -147,17 +165,11 @@ async fn retryable_answers_are_transient() {
     let gateway = StripeGateway::new(SECRET_KEY.into(), base);
     for token in ["tok_rate_limited", "tok_conflict"] {
         let result = charge(&gateway, &request(token)).await;
-        assert!(
-            matches!(result, Err(GatewayError::Transient(_))),
-            "{token}: {result:?}"
-        );
+        assert_transient(&result);
     }
     // 500 the first time; the retry with the same key then charges.
     let result = charge(&gateway, &request("tok_fail_once")).await;
-    assert!(
-        matches!(result, Err(GatewayError::Transient(_))),
-        "{result:?}"
-    );
+    assert_transient(&result);
     let retry = charge(&gateway, &request("tok_fail_once")).await.ok();
     assert_eq!(
         retry,
@@ -190,24 +202,15 @@ async fn unusable_answers_are_permanent() {
     let base = fake.base.clone();
     let no_id = StripeGateway::new(SECRET_KEY.into(), base.clone());
     let result = charge(&no_id, &request("tok_no_id")).await;
-    assert!(
-        matches!(result, Err(GatewayError::Permanent(_))),
-        "{result:?}"
-    );
+    assert_permanent(&result);
     // A wrong base URL: the server's own 404, not the provider's error format.
     let wrong_path = StripeGateway::new(SECRET_KEY.into(), format!("{base}/nope"));
     let result = charge(&wrong_path, &request("tok_visa")).await;
-    assert!(
-        matches!(result, Err(GatewayError::Permanent(_))),
-        "{result:?}"
-    );
+    assert_permanent(&result);
     // Not a URL at all.
     let not_a_url = StripeGateway::new(SECRET_KEY.into(), "api.stripe.com".to_owned());
     let result = charge(&not_a_url, &request("tok_visa")).await;
-    assert!(
-        matches!(result, Err(GatewayError::Permanent(_))),
-        "{result:?}"
-    );
+    assert_permanent(&result);
 }
 
 #[tokio::test]
@@ -217,10 +220,7 @@ async fn an_unreachable_provider_is_transient() {
     drop(closed);
     let gateway = StripeGateway::new(SECRET_KEY.into(), format!("http://{addr}"));
     let result = charge(&gateway, &request("tok_visa")).await;
-    assert!(
-        matches!(result, Err(GatewayError::Transient(_))),
-        "{result:?}"
-    );
+    assert_transient(&result);
 }
 
 #[tokio::test]
@@ -240,10 +240,7 @@ async fn a_hanging_provider_times_out_as_transient() {
         .with_timeout(Duration::from_millis(500));
     let started = Instant::now();
     let result = charge(&gateway, &request("tok_visa")).await;
-    assert!(
-        matches!(result, Err(GatewayError::Transient(_))),
-        "{result:?}"
-    );
+    assert_transient(&result);
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "took {:?}",

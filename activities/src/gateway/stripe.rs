@@ -227,33 +227,25 @@ mod tests {
 
     #[test]
     fn interprets_statuses_the_fake_does_not_send() {
-        let status = |code: u16| StatusCode::from_u16(code).expect("a status code");
-        let forbidden = interpret(status(403), br#"{"error":{"message":"no"}}"#);
-        assert!(
-            matches!(forbidden, Err(GatewayError::Permanent(_))),
-            "{forbidden:?}"
-        );
-        let bad_gateway = interpret(status(502), b"<html>bad gateway</html>");
-        assert!(
-            matches!(bad_gateway, Err(GatewayError::Transient(_))),
-            "{bad_gateway:?}"
-        );
-        let not_json = interpret(status(200), b"<html>ok</html>");
-        assert!(
-            matches!(not_json, Err(GatewayError::Permanent(_))),
-            "{not_json:?}"
-        );
-        let empty_id = interpret(status(200), br#"{"id":""}"#);
-        assert!(
-            matches!(empty_id, Err(GatewayError::Permanent(_))),
-            "{empty_id:?}"
-        );
-        let redirect = interpret(status(302), b"");
-        assert!(
-            matches!(redirect, Err(GatewayError::Permanent(_))),
-            "{redirect:?}"
-        );
-        let bare_decline = interpret(status(402), b"");
+        // (status, body, whether a retry may help)
+        let cases: [(u16, &[u8], bool); 5] = [
+            (403, br#"{"error":{"message":"no"}}"#, false),
+            (502, b"<html>bad gateway</html>", true),
+            (200, b"<html>ok</html>", false),
+            (200, br#"{"id":""}"#, false),
+            (302, b"", false),
+        ];
+        for (code, body, retryable) in cases {
+            let status = StatusCode::from_u16(code).expect("a status code");
+            let answer = interpret(status, body);
+            let fits = match answer {
+                Err(GatewayError::Transient(_)) => retryable,
+                Err(GatewayError::Permanent(_)) => !retryable,
+                Ok(_) => false,
+            };
+            assert!(fits, "{code}: {answer:?}");
+        }
+        let bare_decline = interpret(StatusCode::PAYMENT_REQUIRED, b"");
         assert_eq!(bare_decline.ok(), Some(declined(None)));
     }
 }

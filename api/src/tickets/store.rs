@@ -4,7 +4,7 @@
 use entities::{Money, TicketTitle, event, ticket};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, sea_query::Expr,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -33,9 +33,7 @@ pub async fn create(
     ticket::Entity::insert(ticket::ActiveModel::from(ticket.clone()))
         .exec_without_returning(&txn)
         .await?;
-    ticket
-        .append_event(&txn, event::kind::TICKET_CREATED)
-        .await?;
+    event::record(&txn, event::kind::TICKET_CREATED, &ticket).await?;
     txn.commit().await?;
     Ok(ticket)
 }
@@ -83,23 +81,11 @@ pub async fn update(
         ..read.clone()
     };
     let txn = db.begin().await?;
-    let result = ticket::Entity::update_many()
-        .col_expr(ticket::Column::Title, Expr::value(updated.title.clone()))
-        .col_expr(ticket::Column::PriceCents, Expr::value(updated.price_cents))
-        .col_expr(ticket::Column::Version, Expr::value(updated.version))
-        .col_expr(ticket::Column::UpdatedAt, Expr::value(updated.updated_at))
-        .filter(ticket::Column::Id.eq(read.id))
-        .filter(ticket::Column::Version.eq(read.version))
-        .filter(ticket::Column::OrderId.is_null())
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
+    if !updated.write_over_free(&txn, read).await? {
         txn.rollback().await?;
         return Ok(None);
     }
-    updated
-        .append_event(&txn, event::kind::TICKET_UPDATED)
-        .await?;
+    event::record(&txn, event::kind::TICKET_UPDATED, &updated).await?;
     txn.commit().await?;
     Ok(Some(updated))
 }

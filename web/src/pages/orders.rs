@@ -1,6 +1,6 @@
 //! `/orders` (my orders) and `/orders/:id` (countdown, payment, final status).
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use maud::html;
 use poem::{
@@ -153,27 +153,10 @@ pub async fn pay(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    let visit = match crate::signed_in_post(&web, req, &form.0).await {
-        Ok(visit) => visit,
-        Err(refused) => return *refused,
-    };
     let token = form.0.get("token").cloned().unwrap_or_default();
-    let reply = web
-        .backend
-        .post(req, "/api/payments", json!({"orderId": id, "token": token}))
-        .await;
-    if reply.ok() {
-        return redirect(&format!("/orders/{id}"), &[]);
-    }
-    order_page(
-        req,
-        &web,
-        &visit,
-        &id,
-        &FormErrors(reply.errors()),
-        reply.status,
-    )
-    .await
+    let body = json!({"orderId": id, "token": token});
+    let call = (Method::POST, Some("/api/payments".to_owned()), Some(body));
+    order_action(req, &web, &id, &form.0, call).await
 }
 
 #[handler]
@@ -183,24 +166,30 @@ pub async fn cancel(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    let visit = match crate::signed_in_post(&web, req, &form.0).await {
+    let call = (Method::DELETE, crate::api_path("orders", &id), None);
+    order_action(req, &web, &id, &form.0, call).await
+}
+
+/// A signed-in buyer's form about order `id`: makes the API `call` (no path: no such order),
+/// then shows the order, with the API's errors when it refused.
+async fn order_action(
+    req: &Request,
+    web: &Web,
+    id: &str,
+    form: &HashMap<String, String>,
+    (method, path, body): (Method, Option<String>, Option<serde_json::Value>),
+) -> Response {
+    let visit = match crate::signed_in_post(web, req, form).await {
         Ok(visit) => visit,
         Err(refused) => return *refused,
     };
-    let Some(path) = crate::api_path("orders", &id) else {
+    let Some(path) = path else {
         return error_for(&visit, StatusCode::NOT_FOUND);
     };
-    let reply = web.backend.call(req, Method::DELETE, &path, None).await;
+    let reply = web.backend.call(req, method, &path, body).await;
     if reply.ok() {
         return redirect(&format!("/orders/{id}"), &[]);
     }
-    order_page(
-        req,
-        &web,
-        &visit,
-        &id,
-        &FormErrors(reply.errors()),
-        reply.status,
-    )
-    .await
+    let errors = FormErrors(reply.errors());
+    order_page(req, web, &visit, id, &errors, reply.status).await
 }
