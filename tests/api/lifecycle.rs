@@ -162,3 +162,41 @@ async fn the_default_window_is_15_minutes_on_a_durable_timer() {
         .collect();
     assert_eq!(timers, vec![900]);
 }
+
+/// The workflow's refusals reach the API as typed values (the failure's type), not as text: an
+/// empty card token, which the API itself never sends, is refused by the workflow's validator.
+#[tokio::test]
+async fn the_workflow_refuses_with_a_typed_refusal() {
+    let app = spawn_app().await;
+    let (_, _, order) = ordered(&app).await;
+    let orders = workflows::OrderClient::new(
+        app.temporal().await,
+        app.worker_config.temporal.task_queue.clone(),
+        900,
+    );
+    let answer = orders
+        .pay(id_of(&order), String::new())
+        .await
+        .expect("Temporal answers");
+    assert_eq!(
+        answer,
+        workflows::client::Paid::Refused(workflows::Refusal::TokenRequired)
+    );
+    let answer = orders
+        .cancel(id_of(&order))
+        .await
+        .expect("Temporal answers");
+    assert_eq!(answer, workflows::client::Cancelled::Cancelled);
+    let answer = orders
+        .pay(id_of(&order), "tok_visa".into())
+        .await
+        .expect("Temporal answers");
+    assert!(
+        matches!(
+            answer,
+            workflows::client::Paid::Refused(workflows::Refusal::Cancelled)
+                | workflows::client::Paid::Ended
+        ),
+        "{answer:?}"
+    );
+}
