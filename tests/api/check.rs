@@ -66,7 +66,8 @@ async fn a_normal_day_agrees_and_every_corruption_is_named() {
     assert_eq!(response.status(), StatusCode::CREATED, "POST /api/payments");
     let (cancelled_ticket, cancelled) = ordered(&app, &seller, &buyer, "Cancelled").await;
     let response = app
-        .request(
+        .browser()
+        .send(
             Method::DELETE,
             &format!("/api/orders/{cancelled}"),
             Some(&buyer.token),

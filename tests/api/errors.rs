@@ -103,7 +103,7 @@ async fn a_wrong_method_is_405() {
         (Method::POST, "/api/users/currentuser"),
     ];
     for (method, path) in cases {
-        let response = app.request(method.clone(), path, None, None).await;
+        let response = app.browser().send(method.clone(), path, None, None).await;
         assert_error(
             response,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -283,7 +283,10 @@ async fn wrong_types_in_ticket_fields_are_validation_errors() {
                     .map(|v| (json!({"title": "Concert", "price": v}), price_positive)),
             );
         for (body, expected) in cases {
-            let response = app.request(method.clone(), path, token, Some(&body)).await;
+            let response = app
+                .browser()
+                .send(method.clone(), path, token, Some(&body))
+                .await;
             assert_validation_for(&format!("{method} {body}"), response, &[expected]).await;
         }
     }

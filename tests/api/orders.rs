@@ -45,13 +45,14 @@ pub(crate) async fn get_order(app: &TestApp, user: &TestUser, id: &str) -> Value
 
 /// `DELETE /api/orders/:id` as `user`.
 pub(crate) async fn delete_order(app: &TestApp, user: &TestUser, id: &str) -> Response {
-    app.request(
-        Method::DELETE,
-        &format!("/api/orders/{id}"),
-        Some(&user.token),
-        None,
-    )
-    .await
+    app.browser()
+        .send(
+            Method::DELETE,
+            &format!("/api/orders/{id}"),
+            Some(&user.token),
+            None,
+        )
+        .await
 }
 
 /// `POST /api/payments {orderId, token}` as `user`.
@@ -62,6 +63,19 @@ pub(crate) async fn pay(app: &TestApp, user: &TestUser, order_id: &str, token: &
         &json!({"orderId": order_id, "token": token}),
     )
     .await
+}
+
+/// The seller's edit of a ticket an order holds is refused.
+pub(crate) async fn assert_edit_refused_while_reserved(app: &TestApp, seller: &TestUser, id: &str) {
+    let body = json!({"title": "Opera", "price": 20});
+    let path = format!("/api/tickets/{id}");
+    let response = app.put(&path, Some(&seller.token), &body).await;
+    assert_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "Cannot edit a reserved ticket",
+    )
+    .await;
 }
 
 /// `GET /api/tickets/:id` (anyone may look).
@@ -591,7 +605,8 @@ async fn cancel_answers_401_for_someone_elses_order_or_when_signed_out() {
     let response = delete_order(&app, &deal.seller, &deal.order_id()).await;
     assert_error(response, StatusCode::UNAUTHORIZED, "Not authorized").await;
     let response = app
-        .request(
+        .browser()
+        .send(
             Method::DELETE,
             &format!("/api/orders/{}", deal.order_id()),
             None,

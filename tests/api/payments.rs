@@ -7,8 +7,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::orders::{
-    Deal, SHORT_WINDOW, assert_ticket_free, assert_ticket_held_by, cents, delete_order, get_order,
-    id_of, listed_and_ordered, order_rows, pay, uuid, wait_for_status,
+    Deal, SHORT_WINDOW, assert_edit_refused_while_reserved, assert_ticket_free,
+    assert_ticket_held_by, cents, delete_order, get_order, id_of, listed_and_ordered, order_rows,
+    pay, uuid, wait_for_status,
 };
 use support::{TestApp, assert_error, assert_validation, error_entries, spawn_app, spawn_app_with};
 
@@ -110,19 +111,7 @@ async fn the_amount_charged_is_the_price_captured_at_order_time() {
             "the order captured the ticket's price {price}"
         );
         // The seller cannot change the price of a reserved ticket.
-        let response = app
-            .put(
-                &format!("/api/tickets/{}", deal.ticket_id()),
-                Some(&deal.seller.token),
-                &json!({"title": "Gig", "price": 5}),
-            )
-            .await;
-        assert_error(
-            response,
-            StatusCode::BAD_REQUEST,
-            "Cannot edit a reserved ticket",
-        )
-        .await;
+        assert_edit_refused_while_reserved(&app, &deal.seller, &deal.ticket_id()).await;
 
         let paid = pay_with_visa(&app, &deal).await;
 

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 
 use support::{TestApp, TestUser, assert_error, assert_validation, error_entries, spawn_app};
 
+use crate::orders::assert_edit_refused_while_reserved;
+
 const TITLE_REQUIRED: (&str, &str) = ("Title is required", "title");
 const TITLE_TOO_LONG: (&str, &str) = ("Title must be at most 200 characters", "title");
 const PRICE_POSITIVE: (&str, &str) = ("Price must be greater than 0", "price");
@@ -507,20 +509,7 @@ async fn a_reserved_ticket_cannot_be_edited() {
     let ticket = app.create_ticket(&user, "Concert", json!(10)).await;
     reserve(&app, &id_of(&ticket)).await;
 
-    let response = app
-        .put(
-            &format!("/api/tickets/{}", id_of(&ticket)),
-            Some(&user.token),
-            &json!({"title": "Opera", "price": 20}),
-        )
-        .await;
-
-    assert_error(
-        response,
-        StatusCode::BAD_REQUEST,
-        "Cannot edit a reserved ticket",
-    )
-    .await;
+    assert_edit_refused_while_reserved(&app, &user, &id_of(&ticket)).await;
     let stored = get_ticket(&app, &id_of(&ticket)).await;
     assert_ticket(&stored, "Concert", 10.0, &user, 0);
 }

@@ -483,7 +483,8 @@ async fn signout_clears_the_cookie_and_signs_the_browser_out() {
     );
 
     let response = app
-        .request(reqwest::Method::POST, "/api/users/signout", None, None)
+        .browser()
+        .send(reqwest::Method::POST, "/api/users/signout", None, None)
         .await;
 
     assert_eq!(response.status(), StatusCode::OK);

@@ -147,18 +147,9 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    /// A request with a JSON body (none when `body` is `None`) and an optional bearer token,
-    /// through this app's client (with its cookie jar, like a browser).
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Response {
+    /// The API through this app's client (with its cookie jar, like a browser).
+    pub fn browser(&self) -> Api {
         Api::with_client(&self.address, self.client.clone())
-            .send(method, path, token, body)
-            .await
     }
 
     /// The ticket's row in the database.
@@ -172,15 +163,19 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        self.request(Method::GET, path, token, None).await
+        self.browser().send(Method::GET, path, token, None).await
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
-        self.request(Method::POST, path, token, Some(body)).await
+        self.browser()
+            .send(Method::POST, path, token, Some(body))
+            .await
     }
 
     pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
-        self.request(Method::PUT, path, token, Some(body)).await
+        self.browser()
+            .send(Method::PUT, path, token, Some(body))
+            .await
     }
 
     pub async fn signup(&self, email: &str, password: &str) -> Response {
