@@ -1,20 +1,57 @@
 //! `/healthz` (the process is up) and `/readyz` (its dependencies answer).
 
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, payload::Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use sea_orm::DatabaseConnection;
 
 use workflows::{OrderClient, temporal};
 
 use crate::{
-    error::{ApiError, Fails, can},
+    error::{ErrorEntry, Fails, can},
     tags::Tag,
 };
 
 #[derive(Debug, Object)]
 pub struct Status {
-    /// `ok` or `ready`.
+    /// `ok`.
     status: String,
+}
+
+/// What readiness found, dependency by dependency (no secrets).
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct Readiness {
+    /// `ready` or `not ready`.
+    status: String,
+    /// Each dependency's state: `ok`, or what is wrong.
+    dependencies: Dependencies,
+    /// On 503 only: the contract's error entry.
+    #[oai(skip_serializing_if_is_none)]
+    errors: Option<Vec<ErrorEntry>>,
+}
+
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct Dependencies {
+    database: String,
+    temporal: String,
+    /// A worker polls the order workflows' task queue.
+    order_workers: String,
+}
+
+#[derive(ApiResponse)]
+pub enum Ready {
+    /// Ready: the database and Temporal answer, and a worker polls the order task queue.
+    #[oai(status = 200)]
+    Ready(Json<Readiness>),
+    /// Not ready; `dependencies` says which one is missing.
+    #[oai(status = 503)]
+    NotReady(
+        Json<Readiness>,
+        /// Seconds to wait before asking again.
+        #[oai(header = "Retry-After")]
+        u32,
+    ),
 }
 
 pub struct HealthApi;
@@ -33,21 +70,65 @@ impl HealthApi {
 
     /// Readiness
     ///
-    /// 200 when the database and Temporal answer; 503 (with `Retry-After`) when one does not.
+    /// 200 when the database and Temporal answer and a worker polls the order task queue; 503
+    /// (with `Retry-After`) naming what is missing otherwise.
     #[oai(path = "/readyz", method = "get")]
-    async fn readyz(
-        &self,
-        db: Data<&DatabaseConnection>,
-        orders: Data<&OrderClient>,
-    ) -> Result<Json<Status>, Fails<{ can::DATABASE }>> {
-        database::ping(&db)
-            .await
-            .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
-        temporal::ping(orders.temporal())
-            .await
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        Ok(Json(Status {
-            status: "ready".into(),
-        }))
+    async fn readyz(&self, db: Data<&DatabaseConnection>, orders: Data<&OrderClient>) -> Ready {
+        let ok = || "ok".to_owned();
+        let database = match database::ping(&db).await {
+            Ok(()) => ok(),
+            Err(e) => format!("unreachable: {}", brief(&e.to_string())),
+        };
+        let (temporal, order_workers) = match temporal::ping(orders.temporal()).await {
+            Err(e) => (
+                format!("unreachable: {}", brief(&e.to_string())),
+                "unknown (Temporal is unreachable)".to_owned(),
+            ),
+            Ok(()) => match orders.workers_polling().await {
+                Ok(true) => (ok(), ok()),
+                Ok(false) => (
+                    ok(),
+                    format!("no worker polls the task queue {}", orders.task_queue()),
+                ),
+                Err(e) => (ok(), format!("unknown: {}", brief(&e.0))),
+            },
+        };
+        let ready = [&database, &temporal, &order_workers]
+            .iter()
+            .all(|state| state.as_str() == "ok");
+        let readiness = |status: &str, errors| Readiness {
+            status: status.to_owned(),
+            dependencies: Dependencies {
+                database: database.clone(),
+                temporal: temporal.clone(),
+                order_workers: order_workers.clone(),
+            },
+            errors,
+        };
+        if ready {
+            Ready::Ready(Json(readiness("ready", None)))
+        } else {
+            tracing::warn!(%database, %temporal, %order_workers, "not ready");
+            let unavailable = ErrorEntry {
+                message: "Service temporarily unavailable".into(),
+                field: None,
+            };
+            Ready::NotReady(
+                Json(readiness("not ready", Some(vec![unavailable]))),
+                RETRY_AFTER_SECONDS,
+            )
+        }
     }
+}
+
+/// Seconds a client should wait before asking for readiness again.
+const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// The first line of an error, without anything that looks like a connection string.
+fn brief(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    line.split_whitespace()
+        .filter(|word| !word.contains("://"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -17,6 +17,10 @@ pub use crate::refusal::Refusal;
 /// How long a call waits for the workflow's answer before it gives up as [`Unavailable`].
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
+/// A worker counts as polling when Temporal saw its poll this recently (an idle worker's long
+/// poll lasts about a minute).
+pub const POLLER_FRESHNESS: Duration = Duration::from_secs(90);
+
 /// Temporal could not be reached, did not answer in time, or the payment provider gave no answer
 /// (nothing was charged): try again later.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +93,50 @@ impl OrderClient {
     /// The Temporal client underneath (for readiness and operator tooling).
     pub fn temporal(&self) -> &Client {
         &self.client
+    }
+
+    /// The task queue of the order workflows.
+    pub fn task_queue(&self) -> &str {
+        &self.task_queue
+    }
+
+    /// Whether a worker polls the order task queue for workflow tasks (one seen in the last
+    /// [`POLLER_FRESHNESS`]): without one, no order can be reserved.
+    pub async fn workers_polling(&self) -> Result<bool, Unavailable> {
+        use temporalio_common::protos::temporal::api::{
+            enums::v1::{TaskQueueKind, TaskQueueType},
+            taskqueue::v1::TaskQueue,
+            workflowservice::v1::DescribeTaskQueueRequest,
+        };
+        let request = DescribeTaskQueueRequest {
+            namespace: self.client.options().namespace.clone(),
+            task_queue: Some(TaskQueue {
+                name: self.task_queue.clone(),
+                kind: TaskQueueKind::Normal as i32,
+                ..Default::default()
+            }),
+            task_queue_type: TaskQueueType::Workflow as i32,
+            ..Default::default()
+        };
+        let described = within_patience(
+            "task queue description",
+            self.client
+                .connection()
+                .workflow_service()
+                .describe_task_queue(temporalio_client::tonic::Request::new(request)),
+        )
+        .await?
+        .map_err(|status| Unavailable(format!("Temporal: {}", status.message())))?
+        .into_inner();
+        let now = std::time::SystemTime::now();
+        Ok(described.pollers.iter().any(|poller| {
+            poller
+                .last_access_time
+                .and_then(|t| std::time::SystemTime::try_from(t).ok())
+                .is_some_and(|seen| {
+                    now.duration_since(seen).unwrap_or_default() <= POLLER_FRESHNESS
+                })
+        }))
     }
 
     fn handle(&self, order_id: Uuid) -> WorkflowHandle<Client, OrderWorkflow> {
