@@ -52,6 +52,9 @@ pub enum ApiError {
     /// The database (or Temporal) cannot be reached.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The process sheds load (admission control): try again shortly.
+    #[error("busy: {0}")]
+    Busy(String),
     /// Anything unexpected; the details go to the log only.
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
@@ -121,6 +124,16 @@ where
 
 /// Seconds a client should wait before retrying a 503.
 const RETRY_AFTER_SECONDS: &str = "5";
+/// Seconds a client should wait before retrying a request that was shed.
+const BUSY_RETRY_AFTER_SECONDS: &str = "1";
+
+fn retry_after(mut response: Response, seconds: &'static str) -> Response {
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from_static(seconds),
+    );
+    response
+}
 
 fn body(status: StatusCode, errors: Vec<ErrorEntry>) -> Response {
     let json = serde_json::to_vec(&ErrorBody { errors }).expect("an error body serializes");
@@ -148,7 +161,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -162,13 +175,14 @@ impl ResponseError for ApiError {
             | ApiError::PaymentRequired(text) => message(status, text.clone()),
             ApiError::NotAuthorized => message(status, "Not authorized"),
             ApiError::NotFound => message(status, "Not Found"),
-            ApiError::Unavailable(_) => {
-                let mut response = message(status, "Service temporarily unavailable");
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, RETRY_AFTER_SECONDS.parse().unwrap());
-                response
-            }
+            ApiError::Unavailable(_) => retry_after(
+                message(status, "Service temporarily unavailable"),
+                RETRY_AFTER_SECONDS,
+            ),
+            ApiError::Busy(_) => retry_after(
+                message(status, "Service temporarily unavailable"),
+                BUSY_RETRY_AFTER_SECONDS,
+            ),
             ApiError::Internal(_) => message(status, "Something went wrong"),
         }
     }
@@ -228,7 +242,7 @@ const DOCUMENTED: &[(u16, u16, &str)] = &[
     (
         can::UNAVAILABLE,
         503,
-        "The database or Temporal cannot be reached; retry after `Retry-After` seconds",
+        "The database or Temporal cannot be reached, or the server sheds load (too many reservations in flight); retry after `Retry-After` seconds",
     ),
 ];
 

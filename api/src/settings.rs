@@ -44,6 +44,8 @@ pub struct Settings {
     pub body_limit_bytes: u64,
     pub temporal: TemporalSettings,
     pub order_expiration_seconds: u64,
+    /// Reservations that may wait for their workflow at once; more are shed with 503.
+    pub max_reservations_in_flight: usize,
     /// The order page asks for a card processor token instead of offering the sandbox's test cards.
     pub stripe_card_form: bool,
 }

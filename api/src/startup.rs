@@ -13,7 +13,7 @@ use sea_orm::DatabaseConnection;
 
 use workflows::{OrderClient, search_attributes, temporal};
 
-use crate::{Settings, auth::Sessions, error, openapi, request_log};
+use crate::{Settings, auth::Sessions, error, openapi, orders, request_log};
 
 /// The app, bound to its port, not yet serving.
 pub struct Application {
@@ -33,6 +33,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot use DATABASE_URL: {e}"))?;
         let client = temporal::connect(&config.temporal, Duration::from_secs(30)).await?;
         search_attributes::ensure_registered(&client).await?;
+        let admission = orders::Admission::new(config.max_reservations_in_flight);
         let orders = OrderClient::new(
             client,
             config.temporal.task_queue.clone(),
@@ -59,7 +60,7 @@ impl Application {
             db,
             reads,
             sessions,
-            orders,
+            (orders, admission),
             config.body_limit_bytes as usize,
             pages,
         );
@@ -90,7 +91,7 @@ pub fn routes(
     db: DatabaseConnection,
     reads: database::Reads,
     sessions: Sessions,
-    orders: OrderClient,
+    (orders, admission): (OrderClient, orders::Admission),
     body_limit: usize,
     pages: web::WebConfig,
 ) -> poem::endpoint::BoxEndpoint<'static, Response> {
@@ -104,6 +105,7 @@ pub fn routes(
         .data(reads)
         .data(sessions)
         .data(orders)
+        .data(admission)
         .around(move |ep, req| limit_body(ep, req, body_limit))
         .around(error::render_errors)
         .map_to_response()

@@ -14,7 +14,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use support::{
-    TestApp, TestUser, assert_error, assert_validation, error_entries, spawn_app, spawn_app_with,
+    TestApp, TestUser, assert_error, assert_validation, error_entries, spawn_app,
+    spawn_app_configured, spawn_app_with,
 };
 
 const TICKET_ID_REQUIRED: (&str, &str) = ("TicketId must be provided", "ticketId");
@@ -762,4 +763,55 @@ async fn workflow_answers_404_and_401_like_show() {
         let response = app.get(&path, token).await;
         assert_error(response, StatusCode::UNAUTHORIZED, "Not authorized").await;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admission control
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn reservations_beyond_the_limit_in_flight_are_shed_at_once() {
+    // One reservation may wait at a time, and none is answered while no worker runs.
+    let mut app = spawn_app_configured(|c| {
+        c.app.max_reservations_in_flight = 1;
+        c.in_process_worker = false;
+    })
+    .await;
+    let (seller, buyer) = (app.new_user().await, app.new_user().await);
+    let first = app.create_ticket(&seller, "First", json!(10)).await;
+    let second = app.create_ticket(&seller, "Second", json!(10)).await;
+    let waiting = {
+        let (api, token, id) = (app.api(), buyer.token.clone(), id_of(&first));
+        tokio::spawn(async move { api.order(&token, &id).await.status() })
+    };
+    // The first is in flight (waiting for a worker) once the second is refused.
+    let started = std::time::Instant::now();
+    let shed = loop {
+        let response = post_order(&app, &buyer, &id_of(&second)).await;
+        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            break response;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "never shed: {}",
+            response.status()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(shed.headers()["retry-after"], "1");
+    assert_error(
+        shed,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Service temporarily unavailable",
+    )
+    .await;
+    assert!(
+        order_rows(&app, &id_of(&second)).await.is_empty(),
+        "no order was made"
+    );
+
+    // A worker comes: the first is reserved, and the place is free again.
+    app.start_worker();
+    assert_eq!(waiting.await.unwrap(), StatusCode::CREATED);
+    order_ticket(&app, &buyer, &id_of(&second)).await;
 }

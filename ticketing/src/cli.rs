@@ -160,6 +160,12 @@ pub struct OrderArgs {
     #[arg(long, env = "ORDER_EXPIRATION_SECONDS", value_name = "ORDER_EXPIRATION_SECONDS",
           default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub order_expiration_seconds: u64,
+
+    /// How many reservations (`POST /api/orders`) this process lets wait for their workflow at
+    /// once; beyond that it answers 503 with `Retry-After` at once, before any workflow starts.
+    #[arg(long, env = "MAX_RESERVATIONS_IN_FLIGHT", value_name = "MAX_RESERVATIONS_IN_FLIGHT",
+          default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_reservations_in_flight: u64,
 }
 
 /// Which payment gateway charges cards.

@@ -135,6 +135,7 @@ impl ServeArgs {
             body_limit_bytes: self.http.body_limit_bytes,
             temporal: self.temporal.resolve(None)?,
             order_expiration_seconds: self.orders.order_expiration_seconds,
+            max_reservations_in_flight: self.orders.max_reservations_in_flight as usize,
             stripe_card_form: self.payment_gateway == GatewayKind::Stripe,
         })
     }

@@ -3,6 +3,8 @@
 
 pub mod store;
 
+use std::sync::Arc;
+
 use entities::{Money, order, ticket};
 use poem::web::Data;
 use poem_openapi::{
@@ -11,6 +13,7 @@ use poem_openapi::{
     payload::Json,
 };
 use sea_orm::DatabaseConnection;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 use workflows::{OrderClient, Refusal, client::Reserved};
 
@@ -21,6 +24,25 @@ use crate::{
     json::{Price, iso8601},
     tags::Tag,
 };
+
+/// Admission control: at most so many reservations wait for their workflow at once in this
+/// process; the next one is shed at once (503 with `Retry-After`), before any workflow starts.
+#[derive(Clone)]
+pub struct Admission(Arc<Semaphore>);
+
+impl Admission {
+    pub fn new(in_flight: usize) -> Self {
+        Admission(Arc::new(Semaphore::new(in_flight.max(1))))
+    }
+
+    /// A place among the reservations in flight, held until it is dropped.
+    fn admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.0
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Busy("too many reservations in flight".into()))
+    }
+}
 
 #[derive(Debug, Object)]
 pub struct NewOrder {
@@ -129,6 +151,7 @@ impl OrdersApi {
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
         orders: Data<&OrderClient>,
+        admission: Data<&Admission>,
         body: Json<NewOrder>,
     ) -> Result<
         Created,
@@ -157,6 +180,7 @@ impl OrdersApi {
             return Err(ApiError::from(Refusal::TicketTaken).into());
         }
 
+        let _admitted = admission.admit()?;
         let order_id = Uuid::new_v4();
         match orders.reserve(order_id, ticket_id, buyer).await? {
             Reserved::Reserved => {

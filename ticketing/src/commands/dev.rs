@@ -87,6 +87,7 @@ async fn serve(
         body_limit_bytes: args.http.body_limit_bytes,
         temporal: temporal.clone(),
         order_expiration_seconds: args.orders.order_expiration_seconds,
+        max_reservations_in_flight: args.orders.max_reservations_in_flight as usize,
         stripe_card_form: args.payment.payment_gateway == GatewayKind::Stripe,
     })
     .await?;
