@@ -42,6 +42,9 @@ pub async fn reserve(
                 .unwrap_or_default();
             return Ok(ReserveOutcome::Reserved(reservation(&existing, title)));
         }
+        if input.reserve_by.is_some_and(|by| chrono::Utc::now() > by) {
+            return Ok(ReserveOutcome::TooLate);
+        }
         let Some(read) = ticket::Entity::find_by_id(input.ticket_id).one(db).await? else {
             return Ok(ReserveOutcome::TicketNotFound);
         };

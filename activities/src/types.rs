@@ -15,6 +15,10 @@ pub struct ReserveInput {
     pub ticket_id: Uuid,
     pub buyer_id: Uuid,
     pub expires_at: DateTime<Utc>,
+    /// A reservation attempted after this is refused ([`ReserveOutcome::TooLate`]): the API has
+    /// stopped waiting for it. Absent in histories recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserve_by: Option<DateTime<Utc>>,
 }
 
 /// The outcome of a reservation.
@@ -27,6 +31,9 @@ pub enum ReserveOutcome {
     OwnTicket,
     /// Another order holds the ticket (400).
     TicketTaken,
+    /// Attempted after the request's deadline: nothing was reserved, and the API answered (or
+    /// will answer) that the order was not made.
+    TooLate,
 }
 
 /// A ticket held by an order.

@@ -96,6 +96,7 @@ fn reserve_input(s: &Setup, order_id: Uuid) -> ReserveInput {
         ticket_id: s.ticket,
         buyer_id: s.buyer,
         expires_at: entities::now() + chrono::Duration::minutes(15),
+        reserve_by: None,
     }
 }
 
@@ -303,6 +304,36 @@ async fn charge_answers_business_outcomes_and_charges_a_key_once() {
     assert_eq!(first, retried);
     assert_eq!(s.sandbox.charges().len(), 1, "charged once");
     assert_eq!(s.sandbox.charges()[0].2, 2550);
+}
+
+#[tokio::test]
+async fn reserve_refuses_after_its_deadline_and_reserves_nothing() {
+    let s = setup().await;
+    let late = ReserveInput {
+        reserve_by: Some(entities::now() - chrono::Duration::seconds(1)),
+        ..reserve_input(&s, Uuid::new_v4())
+    };
+    let outcome = s.env.run(OrderActivities::reserve, late).await.unwrap();
+    assert_eq!(outcome, ReserveOutcome::TooLate);
+    assert_eq!(
+        ticket_row(&s).await.order_id,
+        None,
+        "the ticket is still free"
+    );
+    assert_eq!(
+        order::Entity::find().count(&s.db.connection).await.unwrap(),
+        0
+    );
+    // In time, it reserves.
+    let in_time = ReserveInput {
+        reserve_by: Some(entities::now() + chrono::Duration::seconds(30)),
+        ..reserve_input(&s, Uuid::new_v4())
+    };
+    let outcome = s.env.run(OrderActivities::reserve, in_time).await.unwrap();
+    assert!(
+        matches!(outcome, ReserveOutcome::Reserved(_)),
+        "{outcome:?}"
+    );
 }
 
 /// A gateway that always fails in one way.

@@ -771,47 +771,89 @@ async fn workflow_answers_404_and_401_like_show() {
 
 #[tokio::test]
 async fn reservations_beyond_the_limit_in_flight_are_shed_at_once() {
-    // One reservation may wait at a time, and none is answered while no worker runs.
-    let mut app = spawn_app_configured(|c| {
-        c.app.max_reservations_in_flight = 1;
-        c.in_process_worker = false;
-    })
-    .await;
+    // One reservation may wait for its workflow at a time; twenty arrive together.
+    let app = spawn_app_with(|c| c.max_reservations_in_flight = 1).await;
     let (seller, buyer) = (app.new_user().await, app.new_user().await);
-    let first = app.create_ticket(&seller, "First", json!(10)).await;
-    let second = app.create_ticket(&seller, "Second", json!(10)).await;
-    let waiting = {
-        let (api, token, id) = (app.api(), buyer.token.clone(), id_of(&first));
-        tokio::spawn(async move { api.order(&token, &id).await.status() })
-    };
-    // The first is in flight (waiting for a worker) once the second is refused.
-    let started = std::time::Instant::now();
-    let shed = loop {
-        let response = post_order(&app, &buyer, &id_of(&second)).await;
-        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
-            break response;
+    let mut tickets = Vec::new();
+    for i in 0..20 {
+        tickets.push(id_of(
+            &app.create_ticket(&seller, &format!("T{i}"), json!(10))
+                .await,
+        ));
+    }
+    let api = app.api();
+    let answers = futures::future::join_all(tickets.iter().map(|ticket| {
+        let (api, token) = (api.clone(), buyer.token.clone());
+        async move {
+            let started = std::time::Instant::now();
+            let response = api.order(&token, ticket).await;
+            let retry_after = response.headers().get("retry-after").cloned();
+            (response.status(), retry_after, started.elapsed())
         }
+    }))
+    .await;
+    let created = answers
+        .iter()
+        .filter(|a| a.0 == StatusCode::CREATED)
+        .count();
+    let shed: Vec<_> = answers
+        .iter()
+        .zip(&tickets)
+        .filter(|(a, _)| a.0 == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(created >= 1, "{answers:?}");
+    assert!(!shed.is_empty(), "none shed: {answers:?}");
+    assert_eq!(created + shed.len(), tickets.len(), "{answers:?}");
+    for ((_, retry_after, took), ticket) in shed {
+        assert_eq!(retry_after.as_ref().map(|v| v.to_str().unwrap()), Some("1"));
+        assert!(*took < Duration::from_secs(2), "shed after {took:?}");
         assert!(
-            started.elapsed() < PATIENCE,
-            "never shed: {}",
-            response.status()
+            order_rows(&app, ticket).await.is_empty(),
+            "no order was made"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn without_a_worker_an_order_is_refused_at_once_and_never_made_later() {
+    let mut app = spawn_app_configured(|c| c.in_process_worker = false).await;
+    let deal_ticket = {
+        let seller = app.new_user().await;
+        app.create_ticket(&seller, "Nobody works", json!(10)).await
     };
-    assert_eq!(shed.headers()["retry-after"], "1");
+    let buyer = app.new_user().await;
+    let started = std::time::Instant::now();
+    let response = post_order(&app, &buyer, &id_of(&deal_ticket)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    assert!(response.headers().contains_key("retry-after"));
     assert_error(
-        shed,
+        response,
         StatusCode::SERVICE_UNAVAILABLE,
         "Service temporarily unavailable",
     )
     .await;
-    assert!(
-        order_rows(&app, &id_of(&second)).await.is_empty(),
-        "no order was made"
-    );
 
-    // A worker comes: the first is reserved, and the place is free again.
+    // A worker comes later: nothing reserves the ticket for the buyer who was told no.
     app.start_worker();
-    assert_eq!(waiting.await.unwrap(), StatusCode::CREATED);
-    order_ticket(&app, &buyer, &id_of(&second)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(order_rows(&app, &id_of(&deal_ticket)).await.is_empty());
+    assert_ticket_free(&app, &id_of(&deal_ticket)).await;
+    // And the buyer's retry goes through.
+    let started = std::time::Instant::now();
+    loop {
+        let response = post_order(&app, &buyer, &id_of(&deal_ticket)).await;
+        if response.status() == StatusCode::CREATED {
+            break;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "never created: {}",
+            response.status()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -111,6 +111,7 @@ impl ChangedOrderWorkflow {
                     ticket_id: input.ticket_id,
                     buyer_id: input.buyer_id,
                     expires_at,
+                    reserve_by: None,
                 },
                 database_activity(),
             )

@@ -207,7 +207,12 @@ impl System {
     /// Starts an order's workflow exactly as `POST /api/orders` does (update-with-start of
     /// `reservation`), without the API's cheap checks in front: the way to reach the
     /// workflow's own refusal of a ticket that another order holds.
-    pub async fn order_directly(&self, buyer: &User, ticket: Uuid) -> (Uuid, ReserveOutcome) {
+    pub async fn order_directly(
+        &self,
+        buyer: &User,
+        ticket: Uuid,
+        reserve_by: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> (Uuid, ReserveOutcome) {
         let order_id = Uuid::new_v4();
         let outcome = self
             .temporal
@@ -218,6 +223,7 @@ impl System {
                     ticket_id: ticket,
                     buyer_id: buyer.id,
                     expiration_seconds: 900,
+                    reserve_by,
                 },
                 OrderWorkflow::reservation,
                 (),
@@ -395,11 +401,34 @@ pub async fn rejected(system: &System) -> Result<(), String> {
     let (first, second) = (system.user().await, system.user().await);
     let ticket = system.ticket("Taken").await;
     let held = id_of(&system.order(false, &first, ticket).await);
-    let (order, outcome) = system.order_directly(&second, ticket).await;
+    let (order, outcome) = system.order_directly(&second, ticket, None).await;
     assert_eq!(outcome, ReserveOutcome::TicketTaken);
     let recorded = system.record("rejected", order).await;
     system.cancel(&first, held).await;
     recorded
+}
+
+/// Paid through the API with the reservation's deadline (the `reservation-deadline` patch).
+pub async fn deadline_paid(system: &System) -> Result<(), String> {
+    let buyer = system.user().await;
+    let order = id_of(
+        &system
+            .order(false, &buyer, system.ticket("Paid in time").await)
+            .await,
+    );
+    let (status, body) = system.pay(&buyer, order, "tok_visa").await;
+    assert_eq!(status, StatusCode::CREATED, "pay: {body}");
+    system.record("deadline-paid", order).await
+}
+
+/// A workflow that starts after its reservation's deadline: it refuses, and reserves nothing.
+pub async fn deadline_too_late(system: &System) -> Result<(), String> {
+    let buyer = system.user().await;
+    let ticket = system.ticket("Too late").await;
+    let passed = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let (order, outcome) = system.order_directly(&buyer, ticket, Some(passed)).await;
+    assert_eq!(outcome, ReserveOutcome::TooLate);
+    system.record("deadline-too-late", order).await
 }
 
 /// A payment sent shortly before `expiresAt` whose charge is still in flight when the timer

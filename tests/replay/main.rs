@@ -289,6 +289,19 @@ impl Story {
             {
                 fail("the reservation refused (ticket taken) and no timer")
             }
+            "deadline-paid"
+                if !(paid && fired.is_none() && self.position("TimerCanceled").is_some()) =>
+            {
+                fail(
+                    "a payment before expiry, with the reservation deadline, and the order complete",
+                )
+            }
+            "deadline-too-late"
+                if !(self.outcome_is(r#"{"Rejected":"TooLate"}"#)
+                    && self.position("TimerStarted").is_none()) =>
+            {
+                fail("the reservation refused as too late, nothing reserved, and no timer")
+            }
             _ => Ok(()),
         }
     }
@@ -383,6 +396,18 @@ async fn deprecating_the_patch_while_older_runs_remain_fails_replay() {
 // ---------------------------------------------------------------------------------------------
 
 mod generator;
+
+/// Records the fixtures of the `reservation-deadline` patch (`deadline-paid`,
+/// `deadline-too-late`) from real runs, leaving the older fixtures as they are. Run with
+/// `cargo test -p tests --test replay -- --ignored record_deadline_fixtures --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "records tests/histories/deadline-*.json from real runs (needs the temporal CLI)"]
+async fn record_deadline_fixtures() {
+    let system = generator::System::start().await;
+    generator::deadline_paid(&system).await.unwrap();
+    generator::deadline_too_late(&system).await.unwrap();
+    system.stop().await;
+}
 
 /// Records every fixture again from real runs: a Temporal dev server (the `temporal` CLI), a
 /// fresh database, the app and a worker, real HTTP. Run with

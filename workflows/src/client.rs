@@ -27,6 +27,13 @@ pub const POLLER_FRESHNESS: Duration = Duration::from_secs(90);
 #[error("{0}")]
 pub struct Unavailable(pub String);
 
+/// How long a reservation may take to be attempted (a database outage of a few seconds is
+/// ridden out): its workflow refuses it afterwards ([`OrderInput::reserve_by`]).
+pub const RESERVE_WITHIN: Duration = Duration::from_secs(20);
+/// How long after its deadline a reservation attempted just before it may still commit (the
+/// `reserve` step's start-to-close timeout).
+pub const RESERVE_GRACE: Duration = Duration::from_secs(10);
+
 /// How a reservation was decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reserved {
@@ -36,6 +43,17 @@ pub enum Reserved {
     TicketNotFound,
     /// The ticket is the buyer's own, or another order holds it.
     Refused(Refusal),
+    /// Not attempted in time (the workflow started after the deadline): no order was made.
+    TooLate,
+}
+
+/// A reservation whose answer did not come back (Temporal unreachable, or too slow). Its order
+/// may still be made until `settled_at`, never after: from then on the database says.
+#[derive(Debug, thiserror::Error)]
+#[error("{cause}")]
+pub struct ReservationUnknown {
+    pub settled_at: chrono::DateTime<chrono::Utc>,
+    pub cause: Unavailable,
 }
 
 /// How a payment ended.
@@ -78,7 +96,12 @@ pub struct OrderClient {
     client: Client,
     task_queue: String,
     expiration_seconds: u64,
+    /// When workers were last seen polling, and whether any was (see [`OrderClient::workers_seen`]).
+    workers: std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, bool)>>>,
 }
+
+/// How long a look at the task queue's pollers is reused before asking Temporal again.
+const WORKERS_SEEN_FOR: Duration = Duration::from_secs(2);
 
 impl OrderClient {
     /// Orders on `task_queue` that hold their ticket for `expiration_seconds`.
@@ -87,6 +110,7 @@ impl OrderClient {
             client,
             task_queue,
             expiration_seconds,
+            workers: Default::default(),
         }
     }
 
@@ -98,6 +122,21 @@ impl OrderClient {
     /// The task queue of the order workflows.
     pub fn task_queue(&self) -> &str {
         &self.task_queue
+    }
+
+    /// Whether a worker polled the order task queue lately, as seen at most
+    /// [`WORKERS_SEEN_FOR`] ago (one question to Temporal every two seconds however many ask);
+    /// `true` when Temporal cannot tell (the reservation itself then finds out).
+    pub async fn workers_seen(&self) -> bool {
+        let mut seen = self.workers.lock().await;
+        if let Some((at, polling)) = *seen
+            && at.elapsed() < WORKERS_SEEN_FOR
+        {
+            return polling;
+        }
+        let polling = self.workers_polling().await.unwrap_or(true);
+        *seen = Some((std::time::Instant::now(), polling));
+        polling
     }
 
     /// Whether a worker polls the order task queue for workflow tasks (one seen in the last
@@ -151,12 +190,18 @@ impl OrderClient {
         order_id: Uuid,
         ticket_id: Uuid,
         buyer_id: Uuid,
-    ) -> Result<Reserved, Unavailable> {
+    ) -> Result<Reserved, ReservationUnknown> {
+        let reserve_by = chrono::Utc::now() + RESERVE_WITHIN;
+        let unknown = |cause| ReservationUnknown {
+            settled_at: reserve_by + RESERVE_GRACE,
+            cause,
+        };
         let input = OrderInput {
             order_id,
             ticket_id,
             buyer_id,
             expiration_seconds: self.expiration_seconds,
+            reserve_by: Some(reserve_by),
         };
         let options = WorkflowUpdateWithStartOptions::new(
             self.task_queue.clone(),
@@ -164,23 +209,28 @@ impl OrderClient {
             WorkflowIdConflictPolicy::Fail,
         )
         .build();
-        let outcome = within_patience(
-            "reservation",
-            self.client.execute_update_with_start_workflow(
-                OrderWorkflow::run,
-                input,
-                OrderWorkflow::reservation,
-                (),
-                options,
-            ),
-        )
-        .await?
-        .map_err(|e| Unavailable(format!("Temporal: {e}")))?;
+        // No longer than until the reservation is settled: past that, the database knows.
+        let started = self.client.execute_update_with_start_workflow(
+            OrderWorkflow::run,
+            input,
+            OrderWorkflow::reservation,
+            (),
+            options,
+        );
+        let outcome = tokio::time::timeout(RESERVE_WITHIN + RESERVE_GRACE, started)
+            .await
+            .map_err(|_| {
+                unknown(Unavailable(
+                    "Temporal: no answer to the reservation in time".into(),
+                ))
+            })?
+            .map_err(|e| unknown(Unavailable(format!("Temporal: {e}"))))?;
         Ok(match outcome {
             ReserveOutcome::Reserved(_) => Reserved::Reserved,
             ReserveOutcome::TicketNotFound => Reserved::TicketNotFound,
             ReserveOutcome::OwnTicket => Reserved::Refused(Refusal::OwnTicket),
             ReserveOutcome::TicketTaken => Reserved::Refused(Refusal::TicketTaken),
+            ReserveOutcome::TooLate => Reserved::TooLate,
         })
     }
 

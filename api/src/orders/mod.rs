@@ -15,7 +15,10 @@ use poem_openapi::{
 use sea_orm::DatabaseConnection;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
-use workflows::{OrderClient, Refusal, client::Reserved};
+use workflows::{
+    OrderClient, Refusal,
+    client::{ReservationUnknown, Reserved},
+};
 
 use crate::{
     auth::SignedIn,
@@ -121,6 +124,27 @@ pub enum Cancelled {
     NoContent,
 }
 
+/// The answer to a reservation whose workflow did not answer: waits until no reservation can
+/// commit any more, then answers from the database: 201 with the order if it was made, 503
+/// (nothing was reserved, and nothing will be) otherwise.
+async fn settle(
+    db: &DatabaseConnection,
+    order_id: Uuid,
+    unknown: ReservationUnknown,
+) -> Result<Created, ApiError> {
+    let wait = (unknown.settled_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    tokio::time::sleep(wait).await;
+    match store::find(db, order_id).await? {
+        Some((order, ticket)) => Ok(Created::Created(Json(OrderJson::new(order, ticket)))),
+        None => Err(ApiError::Unavailable(format!(
+            "no answer about order {order_id} ({}); nothing was reserved",
+            unknown.cause
+        ))),
+    }
+}
+
 /// An order of the signed-in buyer; 404 for none (or a malformed id), 401 for someone else's.
 pub async fn owned_order(
     db: &DatabaseConnection,
@@ -181,8 +205,21 @@ impl OrdersApi {
         }
 
         let _admitted = admission.admit()?;
+        if !orders.workers_seen().await {
+            // No worker would take the reservation: say so at once, before starting anything.
+            return Err(ApiError::Unavailable(format!(
+                "no worker polls the task queue {}",
+                orders.task_queue()
+            ))
+            .into());
+        }
         let order_id = Uuid::new_v4();
-        match orders.reserve(order_id, ticket_id, buyer).await? {
+        let reserved = match orders.reserve(order_id, ticket_id, buyer).await {
+            Ok(reserved) => reserved,
+            // No answer: the order exists once its deadline has passed, or never will.
+            Err(unknown) => return settle(&db, order_id, unknown).await.map_err(Into::into),
+        };
+        match reserved {
             Reserved::Reserved => {
                 let (order, ticket) = store::find(&db, order_id).await?.ok_or_else(|| {
                     ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row"))
@@ -191,6 +228,10 @@ impl OrdersApi {
             }
             Reserved::TicketNotFound => Err(ApiError::NotFound.into()),
             Reserved::Refused(refusal) => Err(ApiError::from(refusal).into()),
+            Reserved::TooLate => Err(ApiError::Unavailable(format!(
+                "order {order_id} was not reserved in time; nothing was reserved"
+            ))
+            .into()),
         }
     }
 

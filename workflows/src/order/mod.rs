@@ -40,6 +40,10 @@ use crate::{
 
 type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The patch that gave reservations a deadline ([`OrderInput::reserve_by`]); histories recorded
+/// before it reserve without one.
+const RESERVATION_DEADLINE: &str = "reservation-deadline";
+
 /// The workflow id of an order.
 pub fn workflow_id(order_id: Uuid) -> String {
     format!("order-{order_id}")
@@ -53,6 +57,11 @@ pub struct OrderInput {
     pub buyer_id: Uuid,
     /// How long the order holds the ticket before it expires.
     pub expiration_seconds: u64,
+    /// The API's deadline: a reservation attempted after it is refused
+    /// ([`ReserveOutcome::TooLate`]), so a request that stopped waiting never becomes an order.
+    /// Absent in histories recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserve_by: Option<DateTime<Utc>>,
 }
 
 /// The `pay` update's input.
@@ -241,17 +250,24 @@ impl OrderWorkflow {
             BUYER_ID.value_set(input.buyer_id.to_string()),
         ]);
 
-        let outcome = database_step(
-            ctx,
-            OrderActivities::reserve,
-            ReserveInput {
+        let reserve_by = if ctx.patched(RESERVATION_DEADLINE) {
+            input.reserve_by
+        } else {
+            None
+        };
+        let outcome = if reserve_by.is_some_and(|by| started > by) {
+            // The workflow started after the API stopped waiting: nobody is told of this order.
+            ReserveOutcome::TooLate
+        } else {
+            let reserve = ReserveInput {
                 order_id: input.order_id,
                 ticket_id: input.ticket_id,
                 buyer_id: input.buyer_id,
                 expires_at,
-            },
-        )
-        .await?;
+                reserve_by,
+            };
+            database_step(ctx, OrderActivities::reserve, reserve).await?
+        };
         let reservation = match &outcome {
             ReserveOutcome::Reserved(reservation) => reservation.clone(),
             refused => {
