@@ -1,3 +1,4 @@
+mod burst;
 mod check;
 mod errors;
 mod health;
