@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use against_workflows::{Temporal, retention};
 use rules::{
-    HOLDING, Holder, crowded_ticket_problem, order_problems, ticket_problems,
+    HOLDING, Holder, crowded_ticket_problem, order_problems, overdue_problem, ticket_problems,
     unknown_values_problem,
 };
 
@@ -224,6 +224,9 @@ async fn check_orders(
             .map(|t| (t.id, t))
             .collect();
         for order in &orders {
+            report
+                .disagreements
+                .extend(overdue_problem(order, chrono::Utc::now()));
             report.disagreements.extend(order_problems(
                 order,
                 payments

@@ -88,6 +88,30 @@ pub(super) fn order_problems(
         .collect()
 }
 
+/// How long past its expiry an open order may stay open (its timer fires, then the cancel step
+/// runs, or a payment in flight finishes) before it is reported as overdue.
+pub(super) const OVERDUE_AFTER: chrono::Duration = chrono::Duration::minutes(2);
+
+/// An open order long past its expiry: its timer should have ended it (no worker runs, or its
+/// workflow is stuck).
+pub(super) fn overdue_problem(
+    order: &order::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Disagreement> {
+    (order.is_open() && order.expires_at + OVERDUE_AFTER < now).then(|| {
+        Disagreement::order(
+            order.id,
+            format!(
+                "{}, but it expired at {} and is still open",
+                order.status,
+                order
+                    .expires_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        )
+    })
+}
+
 /// The order a ticket's `order_id` names, as the check found it.
 pub(super) enum Holder<'a> {
     /// No such order.
@@ -393,5 +417,24 @@ mod tests {
                 a.id, b.id
             )
         );
+    }
+
+    #[test]
+    fn an_open_order_long_past_its_expiry_is_overdue() {
+        let now = Utc::now();
+        let mut order = an_order(Status::Created);
+        order.expires_at = now - chrono::Duration::minutes(1);
+        assert_eq!(overdue_problem(&order, now), None, "within the grace");
+        order.expires_at = now - chrono::Duration::minutes(3);
+        let found = overdue_problem(&order, now).expect("overdue");
+        assert!(
+            found.problem.starts_with("created, but it expired at "),
+            "{found}"
+        );
+        let done = order::Model {
+            status: Status::Complete,
+            ..order
+        };
+        assert_eq!(overdue_problem(&done, now), None);
     }
 }
