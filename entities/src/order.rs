@@ -118,6 +118,9 @@ pub enum CancelReason {
     /// The card was declined.
     #[sea_orm(string_value = "declined")]
     Declined,
+    /// An operator cancelled its workflow (the Temporal UI's "Request Cancellation", the CLI).
+    #[sea_orm(string_value = "operator")]
+    Operator,
 }
 
 impl CancelReason {
@@ -127,6 +130,7 @@ impl CancelReason {
             CancelReason::Cancelled => "cancelled",
             CancelReason::Expired => "expired",
             CancelReason::Declined => "declined",
+            CancelReason::Operator => "operator",
         }
     }
 }

@@ -4,6 +4,7 @@ mod errors;
 mod health;
 mod lifecycle;
 mod openapi;
+mod operator;
 mod orders;
 mod payments;
 mod races;

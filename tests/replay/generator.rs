@@ -431,6 +431,36 @@ pub async fn deadline_too_late(system: &System) -> Result<(), String> {
     system.record("deadline-too-late", order).await
 }
 
+/// Paid through the API with the `operator-cancel` patch (the steps under tokens of their own).
+pub async fn shielded_paid(system: &System) -> Result<(), String> {
+    let buyer = system.user().await;
+    let order = id_of(
+        &system
+            .order(false, &buyer, system.ticket("Shielded").await)
+            .await,
+    );
+    let (status, body) = system.pay(&buyer, order, "tok_visa").await;
+    assert_eq!(status, StatusCode::CREATED, "pay: {body}");
+    system.record("operator-patch-paid", order).await
+}
+
+/// An open order whose workflow an operator cancels: the order is cancelled (reason operator).
+pub async fn operator_cancelled(system: &System) -> Result<(), String> {
+    let buyer = system.user().await;
+    let order = id_of(
+        &system
+            .order(false, &buyer, system.ticket("Support").await)
+            .await,
+    );
+    system
+        .temporal
+        .get_workflow_handle::<OrderWorkflow>(workflow_id(order))
+        .cancel(temporalio_client::WorkflowCancelOptions::default())
+        .await
+        .expect("the cancellation is requested");
+    system.record("operator-cancelled", order).await
+}
+
 /// A payment sent shortly before `expiresAt` whose charge is still in flight when the timer
 /// fires: the workflow lets it finish and the order is paid. Sent `lead` before expiry.
 pub async fn paid_while_racing_expiry(system: &System, lead: Duration) -> Result<(), String> {

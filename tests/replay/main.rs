@@ -296,6 +296,19 @@ impl Story {
                     "a payment before expiry, with the reservation deadline, and the order complete",
                 )
             }
+            "operator-patch-paid"
+                if !(paid && fired.is_none() && self.position("TimerCanceled").is_some()) =>
+            {
+                fail(
+                    "a payment before expiry, with the operator-cancel patch, and the order complete",
+                )
+            }
+            "operator-cancelled"
+                if !(self.position("WorkflowExecutionCancelRequested").is_some()
+                    && self.outcome_is(r#"{"Cancelled":{"reason":"operator"}}"#)) =>
+            {
+                fail("an operator's cancel request and the order cancelled by the operator")
+            }
             "deadline-too-late"
                 if !(self.outcome_is(r#"{"Rejected":"TooLate"}"#)
                     && self.position("TimerStarted").is_none()) =>
@@ -406,6 +419,18 @@ async fn record_deadline_fixtures() {
     let system = generator::System::start().await;
     generator::deadline_paid(&system).await.unwrap();
     generator::deadline_too_late(&system).await.unwrap();
+    system.stop().await;
+}
+
+/// Records the fixtures of the `operator-cancel` patch (`operator-patch-paid`,
+/// `operator-cancelled`), leaving the older ones as they are. Run with
+/// `cargo test -p tests --test replay -- --ignored record_operator_fixtures --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "records tests/histories/operator-*.json from real runs (needs the temporal CLI)"]
+async fn record_operator_fixtures() {
+    let system = generator::System::start().await;
+    generator::shielded_paid(&system).await.unwrap();
+    generator::operator_cancelled(&system).await.unwrap();
     system.stop().await;
 }
 

@@ -305,7 +305,7 @@ mod tests {
         );
         assert_eq!(
             unknown_values_problem(id, "cancelled", Some("bored")).problem,
-            "cancelled for the reason \"bored\", which is none of cancelled, expired, declined"
+            "cancelled for the reason \"bored\", which is none of cancelled, expired, declined, operator"
         );
         let mut cancelled = an_order(Status::Cancelled);
         cancelled.cancel_reason = None;

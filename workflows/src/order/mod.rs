@@ -44,6 +44,22 @@ type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 /// before it reserve without one.
 const RESERVATION_DEADLINE: &str = "reservation-deadline";
 
+/// The patch that made an operator's cancellation of the workflow an order cancellation (reason
+/// `operator`): the steps run under a token of their own ([`steps::shield`]).
+const OPERATOR_CANCEL: &str = "operator-cancel";
+
+/// Waits for `condition`, under the steps' token: an operator's cancellation does not cut it.
+async fn wait(
+    ctx: &WorkflowContext<OrderWorkflow>,
+    condition: impl FnMut(&OrderWorkflow) -> bool,
+) -> WorkflowResult<()> {
+    let options = temporalio_workflow::WaitConditionOptions::builder()
+        .maybe_cancellation_token(steps::shield(ctx))
+        .build();
+    ctx.wait_condition_with_options(condition, options).await?;
+    Ok(())
+}
+
 /// The workflow id of an order.
 pub fn workflow_id(order_id: Uuid) -> String {
     format!("order-{order_id}")
@@ -159,6 +175,8 @@ pub struct OrderWorkflow {
     /// Payment attempts that were refused as invalid (nothing charged); each new attempt gets a
     /// new idempotency key, while a retried attempt keeps its own.
     refused_attempts: u32,
+    /// The steps and waits run under tokens of their own (see [`steps::shield`]).
+    shielded: bool,
 }
 
 impl OrderWorkflow {
@@ -250,6 +268,9 @@ impl OrderWorkflow {
             BUYER_ID.value_set(input.buyer_id.to_string()),
         ]);
 
+        if ctx.patched(OPERATOR_CANCEL) {
+            ctx.state_mut(|s| s.shielded = true);
+        }
         let reserve_by = if ctx.patched(RESERVATION_DEADLINE) {
             input.reserve_by
         } else {
@@ -289,16 +310,24 @@ impl OrderWorkflow {
 
         // The race: the timer against a payment or a cancellation. `select!` is biased: within
         // one activation the timer, listed first, wins a tie.
+        // An operator's cancellation of the workflow ends the race too (the timer and this wait
+        // are the workflow's own, not the steps').
         let mut timer = ctx.timer(window);
         let timer_fired = temporalio_sdk::workflows::select! {
             _ = &mut timer => true,
             _ = ctx.wait_condition(|s| s.phase.is_final()) => false,
         };
-        if timer_fired {
+        let operator = ctx.state(|s| s.shielded) && ctx.cancellation_token().is_cancelled();
+        if operator {
+            // A payment in flight finishes first; an order still open is cancelled.
+            wait(ctx, |s| s.phase != Phase::AwaitingPayment).await?;
+            if ctx.state(|s| s.phase) == Phase::Created {
+                cancel_order(ctx, input.order_id, CancelReason::Operator).await?;
+            }
+        } else if timer_fired {
             ctx.state_mut(|s| s.expired = true);
             // A payment already in flight finishes first; if it charged nothing, the order expires.
-            ctx.wait_condition(|s| s.phase != Phase::AwaitingPayment)
-                .await?;
+            wait(ctx, |s| s.phase != Phase::AwaitingPayment).await?;
             if ctx.state(|s| s.phase) == Phase::Created {
                 cancel_order(ctx, input.order_id, CancelReason::Expired).await?;
             }
@@ -306,7 +335,7 @@ impl OrderWorkflow {
             timer.cancel();
         }
 
-        ctx.wait_condition(|s| s.phase.is_final()).await?;
+        wait(ctx, |s| s.phase.is_final()).await?;
         handlers_finished(ctx).await?;
         let (phase, payment_id) = ctx.state(|s| (s.phase, s.payment_id));
         Ok(match (phase, payment_id) {
@@ -324,7 +353,7 @@ impl OrderWorkflow {
         ctx: &mut WorkflowContext<Self>,
         _input: (),
     ) -> Result<ReserveOutcome, HandlerError> {
-        ctx.wait_condition(|s| s.reservation.is_some()).await?;
+        wait(ctx, |s| s.reservation.is_some()).await?;
         ctx.state(|s| s.reservation.clone())
             .ok_or_else(|| "the reservation was not decided".into())
     }
@@ -433,7 +462,7 @@ impl OrderWorkflow {
                 cancel_order(ctx, order_id, CancelReason::Cancelled).await?;
             }
         }
-        ctx.wait_condition(|s| s.phase.is_final()).await?;
+        wait(ctx, |s| s.phase.is_final()).await?;
         match ctx.state(|s| s.phase) {
             Phase::Complete => Err(Refusal::CannotCancelCompleted.into_error()),
             _ => Ok(()),
@@ -449,8 +478,7 @@ impl OrderWorkflow {
 
 /// Waits until every update handler has answered, so that none is cut off by the workflow ending.
 async fn handlers_finished(ctx: &WorkflowContext<OrderWorkflow>) -> WorkflowResult<()> {
-    ctx.wait_condition(|_| ctx.all_handlers_finished()).await?;
-    Ok(())
+    wait(ctx, |_| ctx.all_handlers_finished()).await
 }
 
 /// Opens the order again after a payment attempt that charged nothing.

@@ -12,8 +12,18 @@ use temporalio_common::{
     error::ActivityExecutionError,
 };
 use temporalio_sdk::{ActivityOptions, LocalActivityOptions, WorkflowContext};
+use temporalio_workflow::WorkflowCancellationToken;
 
 use super::OrderWorkflow;
+
+/// The cancellation token of one of the order's side effects and waits: since the patch
+/// `operator-cancel`, one of its own (never cancelled), so that an operator's cancellation of the
+/// workflow lets every step run to its end (a charge in flight finishes) while the race with the
+/// timer sees it; `None` (the workflow's own) in histories recorded before.
+pub(super) fn shield(ctx: &WorkflowContext<OrderWorkflow>) -> Option<WorkflowCancellationToken> {
+    ctx.state(|s| s.shielded)
+        .then(WorkflowCancellationToken::new)
+}
 
 /// Retry policy of database activities: retried until the database answers again.
 fn database_activity() -> ActivityOptions {
@@ -51,11 +61,13 @@ where
         let options = LocalActivityOptions::builder()
             .start_to_close_timeout(Duration::from_secs(10))
             .retry_policy(database_retry_policy())
+            .maybe_cancellation_token(shield(ctx))
             .build();
         ctx.execute_local_activity(activity, input, options).await
     } else {
-        ctx.execute_activity(activity, input, database_activity())
-            .await
+        let mut options = database_activity();
+        options.cancellation_token = shield(ctx);
+        ctx.execute_activity(activity, input, options).await
     }
 }
 
@@ -91,11 +103,14 @@ pub(super) async fn charge(
         let options = LocalActivityOptions::builder()
             .start_to_close_timeout(Duration::from_secs(15))
             .retry_policy(charge_retry_policy())
+            .maybe_cancellation_token(shield(ctx))
             .build();
         ctx.execute_local_activity(OrderActivities::charge, input, options)
             .await
     } else {
-        ctx.execute_activity(OrderActivities::charge, input, charge_activity())
+        let mut options = charge_activity();
+        options.cancellation_token = shield(ctx);
+        ctx.execute_activity(OrderActivities::charge, input, options)
             .await
     }
 }

@@ -1,0 +1,88 @@
+//! What an operator's actions on an order's workflow do: a cancellation from the Temporal UI or
+//! CLI cancels an unpaid order (reason `operator`, the ticket free again); a paid order is never
+//! undone.
+
+use std::time::{Duration, Instant};
+
+use entities::order::{CancelReason, Status};
+use serde_json::json;
+use support::{TestApp, listed_and_ordered, spawn_app, uuid};
+use temporalio_client::{WorkflowCancelOptions, WorkflowHandle};
+use uuid::Uuid;
+use workflows::OrderWorkflow;
+
+use crate::orders::{assert_ticket_free, assert_ticket_held_by, pay};
+
+async fn handle(
+    app: &TestApp,
+    order: Uuid,
+) -> WorkflowHandle<temporalio_client::Client, OrderWorkflow> {
+    app.temporal()
+        .await
+        .get_workflow_handle::<OrderWorkflow>(workflows::workflow_id(order))
+}
+
+/// Waits (20 s at most) until the order is no longer open; its status and cancel reason.
+async fn settled(app: &TestApp, order: Uuid) -> (Status, Option<CancelReason>) {
+    use sea_orm::EntityTrait;
+    let started = Instant::now();
+    loop {
+        let row = entities::order::Entity::find_by_id(order)
+            .one(&app.db.connection)
+            .await
+            .unwrap()
+            .unwrap();
+        if !row.is_open() {
+            return (row.status, row.cancel_reason);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "still {}",
+            row.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_operators_cancellation_cancels_an_open_order() {
+    let app = spawn_app().await;
+    let deal = listed_and_ordered(&app, "Cancelled by support", json!(10)).await;
+    let order = uuid(&deal.order_id());
+    let cancel = WorkflowCancelOptions::builder()
+        .reason("the buyer asked support".to_owned())
+        .build();
+    handle(&app, order).await.cancel(cancel).await.unwrap();
+
+    assert_eq!(
+        settled(&app, order).await,
+        (Status::Cancelled, Some(CancelReason::Operator))
+    );
+    assert_ticket_free(&app, &deal.ticket_id()).await;
+    let client = app.temporal().await;
+    let found = workflows::check::find_disagreements(&app.db.connection, Some(&client))
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[tokio::test]
+async fn an_operators_cancellation_never_undoes_a_paid_order() {
+    let app = spawn_app().await;
+    let deal = listed_and_ordered(&app, "Paid", json!(10)).await;
+    assert_eq!(
+        pay(&app, &deal.buyer, &deal.order_id(), "tok_visa")
+            .await
+            .status(),
+        201
+    );
+    let order = uuid(&deal.order_id());
+    // The workflow has ended: the request is refused, or does nothing.
+    let _ = handle(&app, order)
+        .await
+        .cancel(WorkflowCancelOptions::default())
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(settled(&app, order).await, (Status::Complete, None));
+    assert_ticket_held_by(&app, &deal.ticket_id(), &deal.order_id()).await;
+}
