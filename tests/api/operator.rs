@@ -86,3 +86,52 @@ async fn an_operators_cancellation_never_undoes_a_paid_order() {
     assert_eq!(settled(&app, order).await, (Status::Complete, None));
     assert_ticket_held_by(&app, &deal.ticket_id(), &deal.order_id()).await;
 }
+
+#[tokio::test]
+async fn a_terminated_order_is_repaired_by_check_repair() {
+    let app = spawn_app().await;
+    let deal = listed_and_ordered(&app, "Terminated", json!(10)).await;
+    let order = uuid(&deal.order_id());
+    handle(&app, order)
+        .await
+        .terminate(temporalio_client::WorkflowTerminateOptions::default())
+        .await
+        .unwrap();
+
+    let check = |repair: bool| {
+        let mut command = tokio::process::Command::new(support::binary::ticketing());
+        command.arg("check");
+        if repair {
+            command.arg("--repair");
+        }
+        command
+            .env("DATABASE_URL", &app.db.url)
+            .env("TEMPORAL_ADDRESS", &app.worker_config.temporal.address)
+            .env("TEMPORAL_NAMESPACE", &app.worker_config.temporal.namespace)
+            .output()
+    };
+    // Without --repair it only says so (and fails).
+    let said = check(false).await.unwrap();
+    assert!(!said.status.success());
+    assert!(
+        String::from_utf8_lossy(&said.stdout).contains("is terminated, not running"),
+        "{said:?}"
+    );
+    let repaired = check(true).await.unwrap();
+    let out = String::from_utf8_lossy(&repaired.stdout);
+    assert!(
+        repaired.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&repaired.stderr)
+    );
+    assert!(out.contains(&format!("repaired order {order}")), "{out}");
+    assert_eq!(
+        settled(&app, order).await,
+        (Status::Cancelled, Some(CancelReason::Operator))
+    );
+    assert_ticket_free(&app, &deal.ticket_id()).await;
+    // Nothing left to repair, and all agrees.
+    let again = check(true).await.unwrap();
+    assert!(again.status.success());
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("repaired"));
+}

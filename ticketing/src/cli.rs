@@ -76,6 +76,10 @@ fn at_least_one(text: &str) -> Result<usize, String> {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// First cancel the `created` orders whose workflow is gone or has ended (terminated), which
+    /// nothing else would ever free, and print what was done.
+    #[arg(long)]
+    pub repair: bool,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]

@@ -16,6 +16,15 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<bool> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
     let client = temporal::connect(&settings, Duration::from_secs(10)).await?;
+    if args.repair {
+        let repairs = check::repair(&db, &client).await?;
+        for repair in &repairs {
+            println!("repaired {repair}");
+        }
+        if repairs.is_empty() {
+            eprintln!("nothing to repair");
+        }
+    }
     eprintln!(
         "checking orders, tickets and payments against the order workflows in Temporal at {} (namespace {})…",
         settings.address, settings.namespace

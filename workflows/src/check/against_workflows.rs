@@ -91,7 +91,7 @@ pub(super) struct Temporal<'a> {
 
 impl Temporal<'_> {
     /// Describes the order's workflow.
-    async fn see(&self, order_id: Uuid) -> anyhow::Result<Seen> {
+    pub(super) async fn see(&self, order_id: Uuid) -> anyhow::Result<Seen> {
         let id = workflow_id(order_id);
         match self
             .client

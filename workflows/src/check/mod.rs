@@ -35,6 +35,9 @@ use rules::{
 };
 
 mod against_workflows;
+mod repair;
+
+pub use repair::{Repair, repair};
 mod rules;
 
 /// Rows read from a table at a time.
