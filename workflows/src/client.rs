@@ -102,6 +102,8 @@ pub struct OrderClient {
 
 /// How long a look at the task queue's pollers is reused before asking Temporal again.
 const WORKERS_SEEN_FOR: Duration = Duration::from_secs(2);
+/// How long an order waits for that look before it goes ahead without it.
+const WORKERS_ASKED_FOR: Duration = Duration::from_secs(2);
 
 impl OrderClient {
     /// Orders on `task_queue` that hold their ticket for `expiration_seconds`.
@@ -134,7 +136,11 @@ impl OrderClient {
         {
             return polling;
         }
-        let polling = self.workers_polling().await.unwrap_or(true);
+        // Bounded well below the reservation's own patience: the lock is held meanwhile, and a
+        // Temporal that hangs must not make every order wait on it.
+        let polling = tokio::time::timeout(WORKERS_ASKED_FOR, self.workers_polling())
+            .await
+            .map_or(true, |asked| asked.unwrap_or(true));
         *seen = Some((std::time::Instant::now(), polling));
         polling
     }
