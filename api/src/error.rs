@@ -49,6 +49,10 @@ pub enum ApiError {
     /// The record changed between our read and our write.
     #[error("{0}")]
     Conflict(String),
+    /// Well-formed, but not what this request may be (an `Idempotency-Key` reused with another
+    /// request).
+    #[error("{0}")]
+    Unprocessable(String),
     /// The database (or Temporal) cannot be reached.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -161,6 +165,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -172,6 +177,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(entries) => body(status, entries.clone()),
             ApiError::BadRequest(text)
             | ApiError::Conflict(text)
+            | ApiError::Unprocessable(text)
             | ApiError::PaymentRequired(text) => message(status, text.clone()),
             ApiError::NotAuthorized => message(status, "Not authorized"),
             ApiError::NotFound => message(status, "Not Found"),
@@ -199,6 +205,7 @@ pub mod can {
     pub const INTERNAL: u16 = 1 << 6;
     pub const UNAVAILABLE: u16 = 1 << 7;
     pub const PAYMENT_REQUIRED: u16 = 1 << 8;
+    pub const UNPROCESSABLE: u16 = 1 << 9;
     /// What any operation that touches the database can answer.
     pub const DATABASE: u16 = INTERNAL | UNAVAILABLE;
     /// What any operation with a JSON body can answer besides its own errors.
@@ -235,6 +242,11 @@ const DOCUMENTED: &[(u16, u16, &str)] = &[
         "The body is not `application/json`",
     ),
     (
+        can::UNPROCESSABLE,
+        422,
+        "The `Idempotency-Key` was used before with a different request",
+    ),
+    (
         can::INTERNAL,
         500,
         "Something unexpected went wrong; details are only in the server's log",
@@ -242,7 +254,7 @@ const DOCUMENTED: &[(u16, u16, &str)] = &[
     (
         can::UNAVAILABLE,
         503,
-        "The database or Temporal cannot be reached, or the server sheds load (too many reservations in flight); retry after `Retry-After` seconds",
+        "The database or Temporal cannot be reached, no worker takes orders, the server sheds load (too many reservations in flight), or an order could not be reserved in time (nothing was reserved); retry after `Retry-After` seconds (with a new `Idempotency-Key` after an order that was not reserved)",
     ),
 ];
 

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod error;
 pub mod health;
+pub mod idempotency;
 pub mod input;
 pub mod json;
 pub mod openapi;

@@ -5,6 +5,7 @@
 
 pub mod domain;
 pub mod event;
+pub mod idempotency_key;
 pub mod order;
 pub mod payment;
 pub mod ticket;

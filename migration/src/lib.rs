@@ -7,6 +7,7 @@ mod m20261124_000002_tickets;
 mod m20261124_000003_events;
 mod m20261124_000004_orders;
 mod m20261124_000005_payments;
+mod m20261202_000006_idempotency_keys;
 mod names;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_events::Migration),
             Box::new(m20261124_000004_orders::Migration),
             Box::new(m20261124_000005_payments::Migration),
+            Box::new(m20261202_000006_idempotency_keys::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub(crate) enum Tables {
     Events,
     Orders,
     Payments,
+    IdempotencyKeys,
 }
 
 /// The columns of every table.
@@ -37,4 +38,7 @@ pub(crate) enum Columns {
     CreatedAt,
     UpdatedAt,
     PublishedAt,
+    Key,
+    Request,
+    Answer,
 }

@@ -175,7 +175,7 @@ async fn the_workflow_refuses_with_a_typed_refusal() {
         900,
     );
     let answer = orders
-        .pay(id_of(&order), String::new())
+        .pay(id_of(&order), String::new(), None)
         .await
         .expect("Temporal answers");
     assert_eq!(
@@ -188,7 +188,7 @@ async fn the_workflow_refuses_with_a_typed_refusal() {
         .expect("Temporal answers");
     assert_eq!(answer, workflows::client::Cancelled::Cancelled);
     let answer = orders
-        .pay(id_of(&order), "tok_visa".into())
+        .pay(id_of(&order), "tok_visa".into(), None)
         .await
         .expect("Temporal answers");
     assert!(

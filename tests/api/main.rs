@@ -2,6 +2,7 @@ mod burst;
 mod check;
 mod errors;
 mod health;
+mod idempotency;
 mod lifecycle;
 mod openapi;
 mod operator;

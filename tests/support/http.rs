@@ -102,6 +102,46 @@ impl Api {
             .await
     }
 
+    /// `POST /api/orders {ticketId}` with an `Idempotency-Key`; `Err` when no answer came back.
+    pub async fn order_with_key(
+        &self,
+        token: &str,
+        ticket_id: &str,
+        key: &str,
+    ) -> reqwest::Result<Response> {
+        let body = json!({"ticketId": ticket_id});
+        self.post_with_key("/api/orders", token, &body, key).await
+    }
+
+    /// `POST /api/payments {orderId, token}` with an `Idempotency-Key`; `Err` when no answer came
+    /// back.
+    pub async fn pay_with_key(
+        &self,
+        token: &str,
+        order_id: &str,
+        card: &str,
+        key: &str,
+    ) -> reqwest::Result<Response> {
+        let body = json!({"orderId": order_id, "token": card});
+        self.post_with_key("/api/payments", token, &body, key).await
+    }
+
+    async fn post_with_key(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+        key: &str,
+    ) -> reqwest::Result<Response> {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+    }
+
     /// `DELETE /api/orders/:id`.
     pub async fn cancel(&self, token: &str, order_id: &str) -> Response {
         let path = format!("/api/orders/{order_id}");

@@ -9,6 +9,7 @@ pub mod database;
 pub mod fake_stripe;
 pub mod http;
 pub mod ports;
+pub mod proxy;
 pub mod temporal;
 
 pub use app::{

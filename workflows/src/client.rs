@@ -6,7 +6,8 @@ use std::time::Duration;
 use activities::types::ReserveOutcome;
 use temporalio_client::{
     Client, WorkflowExecuteUpdateOptions, WorkflowHandle, WorkflowIdConflictPolicy,
-    WorkflowQueryOptions, WorkflowUpdateWithStartOptions, errors::WorkflowUpdateError,
+    WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowUpdateWithStartOptions,
+    errors::WorkflowUpdateError,
 };
 use uuid::Uuid;
 
@@ -33,6 +34,9 @@ pub const RESERVE_WITHIN: Duration = Duration::from_secs(20);
 /// How long after its deadline a reservation attempted just before it may still commit (the
 /// `reserve` step's start-to-close timeout).
 pub const RESERVE_GRACE: Duration = Duration::from_secs(10);
+
+/// The update id of every order's reservation: asking again for the same order joins it.
+const RESERVATION_UPDATE_ID: &str = "reservation";
 
 /// How a reservation was decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,14 +194,19 @@ impl OrderClient {
     }
 
     /// Starts the order's workflow together with its `reservation` update, and answers once the
-    /// reservation is decided.
+    /// reservation is decided. The reservation is attempted within [`RESERVE_WITHIN`] of
+    /// `first_asked` (when the order was first asked for) or never.
+    ///
+    /// Asking again for the same order is safe: a running workflow is reused (its reservation
+    /// update is a read, its id is fixed), and a closed one is never started a second time.
     pub async fn reserve(
         &self,
         order_id: Uuid,
         ticket_id: Uuid,
         buyer_id: Uuid,
+        first_asked: chrono::DateTime<chrono::Utc>,
     ) -> Result<Reserved, ReservationUnknown> {
-        let reserve_by = chrono::Utc::now() + RESERVE_WITHIN;
+        let reserve_by = first_asked + RESERVE_WITHIN;
         let unknown = |cause| ReservationUnknown {
             settled_at: reserve_by + RESERVE_GRACE,
             cause,
@@ -212,8 +221,10 @@ impl OrderClient {
         let options = WorkflowUpdateWithStartOptions::new(
             self.task_queue.clone(),
             workflow_id(order_id),
-            WorkflowIdConflictPolicy::Fail,
+            WorkflowIdConflictPolicy::UseExisting,
         )
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        .update_id(RESERVATION_UPDATE_ID.to_owned())
         .build();
         // No longer than until the reservation is settled: past that, the database knows.
         let started = self.client.execute_update_with_start_workflow(
@@ -240,15 +251,21 @@ impl OrderClient {
         })
     }
 
-    /// Pays for the order with a card token (the `pay` update).
-    pub async fn pay(&self, order_id: Uuid, token: String) -> Result<Paid, Unavailable> {
+    /// Pays for the order with a card token (the `pay` update). Paying again with the same
+    /// `update_id` while the workflow runs gets the first payment's answer (Temporal dedupes).
+    pub async fn pay(
+        &self,
+        order_id: Uuid,
+        token: String,
+        update_id: Option<String>,
+    ) -> Result<Paid, Unavailable> {
+        let options = WorkflowExecuteUpdateOptions::builder()
+            .maybe_update_id(update_id)
+            .build();
         let sent = within_patience(
             "payment",
-            self.handle(order_id).execute_update(
-                OrderWorkflow::pay,
-                PayInput { token },
-                WorkflowExecuteUpdateOptions::default(),
-            ),
+            self.handle(order_id)
+                .execute_update(OrderWorkflow::pay, PayInput { token }, options),
         )
         .await?;
         match sent {

@@ -9,7 +9,7 @@ use entities::{Money, order, ticket};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
 };
 use sea_orm::DatabaseConnection;
@@ -23,6 +23,7 @@ use workflows::{
 use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can},
+    idempotency::{self, Answer, Claim, Claimed, Key},
     input::{Input, Page},
     json::{Price, iso8601},
     tags::Tag,
@@ -125,24 +126,24 @@ pub enum Cancelled {
 }
 
 /// The answer to a reservation whose workflow did not answer: waits until no reservation can
-/// commit any more, then answers from the database: 201 with the order if it was made, 503
-/// (nothing was reserved, and nothing will be) otherwise.
+/// commit any more, then answers from the database: the order if it was made; otherwise nothing
+/// was reserved, and nothing will be.
 async fn settle(
     db: &DatabaseConnection,
     order_id: Uuid,
     unknown: ReservationUnknown,
-) -> Result<Created, ApiError> {
+) -> Result<Answer, ApiError> {
     let wait = (unknown.settled_at - chrono::Utc::now())
         .to_std()
         .unwrap_or_default();
     tokio::time::sleep(wait).await;
-    match store::find(db, order_id).await? {
-        Some((order, ticket)) => Ok(Created::Created(Json(OrderJson::new(order, ticket)))),
-        None => Err(ApiError::Unavailable(format!(
-            "no answer about order {order_id} ({}); nothing was reserved",
-            unknown.cause
-        ))),
-    }
+    Ok(match store::find(db, order_id).await? {
+        Some(_) => Answer::Order,
+        None => {
+            tracing::warn!(%order_id, cause = %unknown.cause, "a reservation got no answer; nothing was reserved");
+            Answer::NotReserved
+        }
+    })
 }
 
 /// An order of the signed-in buyer; 404 for none (or a malformed id), 401 for someone else's.
@@ -161,6 +162,87 @@ pub async fn owned_order(
     Ok((order, ticket))
 }
 
+/// 201 with the order as it stands.
+async fn created(db: &DatabaseConnection, order_id: Uuid) -> Result<Created, ApiError> {
+    let (order, ticket) = store::find(db, order_id).await?.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row"))
+    })?;
+    Ok(Created::Created(Json(OrderJson::new(order, ticket))))
+}
+
+/// The answer as the response.
+async fn answer(
+    db: &DatabaseConnection,
+    order_id: Uuid,
+    answer: Answer,
+) -> Result<Created, ApiError> {
+    match answer.into_error(order_id) {
+        Some(error) => Err(error),
+        None => created(db, order_id).await,
+    }
+}
+
+/// The refusals the database gives away without starting a workflow (the workflow decides for
+/// real): no such ticket, the buyer's own, or held by another order.
+async fn cheap_refusal(
+    db: &DatabaseConnection,
+    ticket_id: Uuid,
+    buyer: Uuid,
+) -> Result<Option<Answer>, ApiError> {
+    let Some(ticket) = crate::tickets::store::find(db, ticket_id).await? else {
+        return Ok(Some(Answer::NotFound));
+    };
+    let refusal = if ticket.user_id == buyer {
+        Refusal::OwnTicket
+    } else if ticket.order_id.is_some() {
+        Refusal::TicketTaken
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(Answer::Refused { refusal }))
+}
+
+/// A place among the reservations in flight, given only while a worker polls the order task
+/// queue: otherwise nothing would take the reservation, and the buyer is told at once.
+async fn admit(
+    admission: &Admission,
+    orders: &OrderClient,
+) -> Result<OwnedSemaphorePermit, ApiError> {
+    let admitted = admission.admit()?;
+    if !orders.workers_seen().await {
+        return Err(ApiError::Unavailable(format!(
+            "no worker polls the task queue {}",
+            orders.task_queue()
+        )));
+    }
+    Ok(admitted)
+}
+
+/// Reserves the ticket for order `order_id` through its workflow, first asked for at
+/// `first_asked`, and says how it was decided.
+async fn decide(
+    db: &DatabaseConnection,
+    orders: &OrderClient,
+    order_id: Uuid,
+    ticket_id: Uuid,
+    buyer: Uuid,
+    first_asked: chrono::DateTime<chrono::Utc>,
+) -> Result<Answer, ApiError> {
+    Ok(
+        match orders
+            .reserve(order_id, ticket_id, buyer, first_asked)
+            .await
+        {
+            Ok(Reserved::Reserved) => Answer::Order,
+            Ok(Reserved::TicketNotFound) => Answer::NotFound,
+            Ok(Reserved::Refused(refusal)) => Answer::Refused { refusal },
+            Ok(Reserved::TooLate) => Answer::NotReserved,
+            // No answer: the order exists once its deadline has passed, or never will.
+            Err(unknown) => settle(db, order_id, unknown).await?,
+        },
+    )
+}
+
 pub struct OrdersApi;
 
 #[OpenApi(tag = "Tag::Orders")]
@@ -169,6 +251,10 @@ impl OrdersApi {
     ///
     /// Reserves the ticket for the buyer for the order window (15 minutes by default) and starts
     /// the order's workflow; answers once the reservation is decided.
+    ///
+    /// With an `Idempotency-Key`, a retry (after a lost reply, say) gets the same answer: the same
+    /// order, or the same refusal; never a second order. A 503 saying the order was not reserved
+    /// in time is an answer too: try again with a new key.
     #[oai(path = "/api/orders", method = "post")]
     async fn create(
         &self,
@@ -176,10 +262,21 @@ impl OrdersApi {
         db: Data<&DatabaseConnection>,
         orders: Data<&OrderClient>,
         admission: Data<&Admission>,
+        /// Makes a retry safe (see the operation).
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<Key>>,
         body: Json<NewOrder>,
     ) -> Result<
         Created,
-        Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>,
+        Fails<
+            {
+                can::JSON_BODY
+                    | can::NOT_AUTHORIZED
+                    | can::NOT_FOUND
+                    | can::UNPROCESSABLE
+                    | can::DATABASE
+            },
+        >,
     > {
         let ticket_id = match body.0.ticket_id {
             Input::Given(text) => text.trim().parse::<Uuid>().ok(),
@@ -192,47 +289,55 @@ impl OrdersApi {
             )])
         })?;
         let buyer = auth.claims().id;
-
-        // Cheap refusals first, without starting a workflow (the workflow decides for real).
-        let ticket = crate::tickets::store::find(&db, ticket_id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        if ticket.user_id == buyer {
-            return Err(ApiError::from(Refusal::OwnTicket).into());
-        }
-        if ticket.order_id.is_some() {
-            return Err(ApiError::from(Refusal::TicketTaken).into());
-        }
-
-        let _admitted = admission.admit()?;
-        if !orders.workers_seen().await {
-            // No worker would take the reservation: say so at once, before starting anything.
-            return Err(ApiError::Unavailable(format!(
-                "no worker polls the task queue {}",
-                orders.task_queue()
-            ))
-            .into());
-        }
-        let order_id = Uuid::new_v4();
-        let reserved = match orders.reserve(order_id, ticket_id, buyer).await {
-            Ok(reserved) => reserved,
-            // No answer: the order exists once its deadline has passed, or never will.
-            Err(unknown) => return settle(&db, order_id, unknown).await.map_err(Into::into),
-        };
-        match reserved {
-            Reserved::Reserved => {
-                let (order, ticket) = store::find(&db, order_id).await?.ok_or_else(|| {
-                    ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row"))
-                })?;
-                Ok(Created::Created(Json(OrderJson::new(order, ticket))))
+        let Some(key) = idempotency_key.0 else {
+            if let Some(refused) = cheap_refusal(&db, ticket_id, buyer).await? {
+                return answer(&db, Uuid::nil(), refused).await.map_err(Into::into);
             }
-            Reserved::TicketNotFound => Err(ApiError::NotFound.into()),
-            Reserved::Refused(refusal) => Err(ApiError::from(refusal).into()),
-            Reserved::TooLate => Err(ApiError::Unavailable(format!(
-                "order {order_id} was not reserved in time; nothing was reserved"
-            ))
-            .into()),
+            let _admitted = admit(&admission, &orders).await?;
+            let order_id = Uuid::new_v4();
+            let decided =
+                decide(&db, &orders, order_id, ticket_id, buyer, chrono::Utc::now()).await?;
+            return answer(&db, order_id, decided).await.map_err(Into::into);
+        };
+
+        let request = idempotency::fingerprint("POST /api/orders", &[&ticket_id.to_string()]);
+        if let Some(Claim::Decided {
+            order_id,
+            answer: decided,
+        }) = Claimed::find(&db, buyer, &key, &request).await?
+        {
+            return answer(&db, order_id, decided).await.map_err(Into::into);
         }
+        // Shed (or no worker) before the key is claimed: a retry of this request starts afresh.
+        let _admitted = admit(&admission, &orders).await?;
+        let (claimed, claim) = Claimed::claim(&db, buyer, key, request, Uuid::new_v4()).await?;
+        let (order_id, first_asked) = match claim {
+            Claim::Decided {
+                order_id,
+                answer: decided,
+            } => {
+                return answer(&db, order_id, decided).await.map_err(Into::into);
+            }
+            Claim::First { order_id, at } => {
+                if let Some(refused) = cheap_refusal(&db, ticket_id, buyer).await? {
+                    claimed.decide(&db, &refused).await?;
+                    return answer(&db, order_id, refused).await.map_err(Into::into);
+                }
+                (order_id, at)
+            }
+            // Asked before, undecided: in flight, or its process died (perhaps after the order
+            // was made, which the database knows).
+            Claim::Again { order_id, at } => {
+                if store::find(&db, order_id).await?.is_some() {
+                    claimed.decide(&db, &Answer::Order).await?;
+                    return created(&db, order_id).await.map_err(Into::into);
+                }
+                (order_id, at)
+            }
+        };
+        let decided = decide(&db, &orders, order_id, ticket_id, buyer, first_asked).await?;
+        claimed.decide(&db, &decided).await?;
+        answer(&db, order_id, decided).await.map_err(Into::into)
     }
 
     /// My orders

@@ -1,14 +1,16 @@
 //! `/api/payments`: pay for an order through its workflow's `pay` update.
 
+use entities::{order, payment};
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
-use sea_orm::DatabaseConnection;
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 use workflows::{OrderClient, Refusal, client::Paid as PayAnswer};
 
 use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can, invalid},
+    idempotency::{self, Answer, Claim, Claimed, Key},
     input::Input,
     orders::{owned_order, store},
     tags::Tag,
@@ -53,6 +55,10 @@ impl PaymentsApi {
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
         orders: Data<&OrderClient>,
+        /// Makes a retry safe: a retry with the same key gets the same answer, and the order is
+        /// charged at most once.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<Key>>,
         body: Json<NewPayment>,
     ) -> Result<
         Paid,
@@ -62,6 +68,7 @@ impl PaymentsApi {
                     | can::NOT_AUTHORIZED
                     | can::NOT_FOUND
                     | can::PAYMENT_REQUIRED
+                    | can::UNPROCESSABLE
                     | can::DATABASE
             },
         >,
@@ -89,35 +96,84 @@ impl PaymentsApi {
             }
         };
         let (order, _) = owned_order(&db, &auth, Input::Given(order_id)).await?;
-        if let Some(refusal) = Refusal::to_pay(order.status, order.cancel_reason) {
-            return Err(ApiError::from(refusal).into());
-        }
-        match orders.pay(order.id, token).await? {
-            PayAnswer::Paid {
-                payment_id,
-                charge_id,
-            } => Ok(Paid::Created(Json(PaymentJson {
-                id: payment_id,
-                order_id,
-                charge_id,
-            }))),
-            PayAnswer::Declined { message } => Err(ApiError::PaymentRequired(message).into()),
-            PayAnswer::Invalid { message } => Err(ApiError::BadRequest(message).into()),
-            PayAnswer::Refused(refusal) => Err(ApiError::from(refusal).into()),
-            // The workflow may have ended meanwhile (expired): the database says how.
-            PayAnswer::Ended => {
-                let (now, _) = store::find(&db, order.id)
-                    .await?
-                    .ok_or(ApiError::NotFound)?;
-                match Refusal::to_pay(now.status, now.cancel_reason) {
-                    Some(refusal) => Err(ApiError::from(refusal).into()),
-                    None => Err(ApiError::Unavailable(format!(
+        let Some(key) = idempotency_key.0 else {
+            let paid = charge(&db, &orders, &order, token, None, false).await?;
+            return answer(&db, order_id, paid).await.map_err(Into::into);
+        };
+        let request =
+            idempotency::fingerprint("POST /api/payments", &[&order_id.to_string(), &token]);
+        // The key names the payment: a retry while the first is charged joins it (Temporal
+        // dedupes the update by its id).
+        let update_id = format!("payment:{}", key.as_str());
+        let (claimed, claim) = Claimed::claim(&db, order.user_id, key, request, order_id).await?;
+        let again = match claim {
+            Claim::Decided { answer: paid, .. } => {
+                return answer(&db, order_id, paid).await.map_err(Into::into);
+            }
+            Claim::First { .. } => false,
+            Claim::Again { .. } => true,
+        };
+        let paid = charge(&db, &orders, &order, token, Some(update_id), again).await?;
+        claimed.decide(&db, &paid).await?;
+        answer(&db, order_id, paid).await.map_err(Into::into)
+    }
+}
+
+/// Pays for `order` through its workflow and says how it went. `again`: the request was made
+/// before and its answer is not known (its reply and process were lost); if the order is paid
+/// now, it was paid by that request (an order is charged once), and the payment is the answer.
+async fn charge(
+    db: &DatabaseConnection,
+    orders: &OrderClient,
+    order: &order::Model,
+    token: String,
+    update_id: Option<String>,
+    again: bool,
+) -> Result<Answer, ApiError> {
+    if let Some(refusal) = Refusal::to_pay(order.status, order.cancel_reason) {
+        return Ok(match refusal {
+            Refusal::AlreadyPaid if again => Answer::Payment,
+            refusal => Answer::Refused { refusal },
+        });
+    }
+    Ok(match orders.pay(order.id, token, update_id).await? {
+        PayAnswer::Paid { .. } => Answer::Payment,
+        PayAnswer::Declined { message } => Answer::Declined { message },
+        PayAnswer::Invalid { message } => Answer::Invalid { message },
+        PayAnswer::Refused(Refusal::AlreadyPaid) if again => Answer::Payment,
+        PayAnswer::Refused(refusal) => Answer::Refused { refusal },
+        // The workflow may have ended meanwhile (expired, or paid): the database says how.
+        PayAnswer::Ended => {
+            let (now, _) = store::find(db, order.id).await?.ok_or(ApiError::NotFound)?;
+            match Refusal::to_pay(now.status, now.cancel_reason) {
+                Some(Refusal::AlreadyPaid) if again => Answer::Payment,
+                Some(refusal) => Answer::Refused { refusal },
+                None => {
+                    return Err(ApiError::Unavailable(format!(
                         "the workflow of order {} did not take the payment; the order is {}",
                         order.id, now.status
-                    ))
-                    .into()),
+                    )));
                 }
             }
         }
+    })
+}
+
+/// The answer as the response: 201 with the order's payment, or the error.
+async fn answer(db: &DatabaseConnection, order_id: Uuid, answer: Answer) -> Result<Paid, ApiError> {
+    if let Some(error) = answer.into_error(order_id) {
+        return Err(error);
     }
+    let payment = payment::Entity::find()
+        .filter(payment::Column::OrderId.eq(order_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("paid order {order_id} has no payment"))
+        })?;
+    Ok(Paid::Created(Json(PaymentJson {
+        id: payment.id,
+        order_id,
+        charge_id: payment.charge_id,
+    })))
 }
