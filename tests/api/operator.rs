@@ -135,3 +135,74 @@ async fn a_terminated_order_is_repaired_by_check_repair() {
     assert!(again.status.success());
     assert!(!String::from_utf8_lossy(&again.stdout).contains("repaired"));
 }
+
+#[tokio::test]
+async fn a_terminated_order_is_repaired_by_the_reconciler() {
+    let app = support::spawn_app_configured(|config| {
+        config.worker.reconcile_every = Some(Duration::from_secs(2));
+    })
+    .await;
+    let deal = listed_and_ordered(&app, "Terminated, reconciled", json!(10)).await;
+    let order = uuid(&deal.order_id());
+    handle(&app, order)
+        .await
+        .terminate(temporalio_client::WorkflowTerminateOptions::default())
+        .await
+        .unwrap();
+
+    // Within a few runs of the schedule, through the same cancel step.
+    assert_eq!(
+        settled(&app, order).await,
+        (Status::Cancelled, Some(CancelReason::Operator))
+    );
+    assert_ticket_free(&app, &deal.ticket_id()).await;
+    // What it did is on record: the reconcile workflow's result names the order.
+    let client = app.temporal().await;
+    let schedule = workflows::reconciler::schedule_id(&app.worker_config.temporal.task_queue);
+    let started = Instant::now();
+    let said = loop {
+        let said = reconciled(&client, &schedule).await;
+        if said.iter().any(|line| line.contains(&order.to_string())) {
+            break said;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{said:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(
+        said.iter()
+            .any(|line| line.contains("cancelled it (reason operator)")),
+        "{said:?}"
+    );
+    let found = workflows::check::find_disagreements(&app.db.connection, Some(&client))
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "{found:#?}");
+    // Not left firing at a task queue nobody polls after the test.
+    client
+        .get_schedule_handle(schedule)
+        .delete(Default::default())
+        .await
+        .unwrap();
+}
+
+/// The `repaired` lines of the reconcile workflows the schedule has started and that completed.
+async fn reconciled(client: &temporalio_client::Client, schedule: &str) -> Vec<String> {
+    use futures::StreamExt;
+    use temporalio_client::{WorkflowGetResultOptions, WorkflowListOptions};
+    let query = format!(
+        "WorkflowType = 'ReconcileWorkflow' AND WorkflowId STARTS_WITH '{schedule}' AND ExecutionStatus = 'Completed'"
+    );
+    let runs: Vec<_> = client
+        .list_workflows(query, WorkflowListOptions::default())
+        .collect()
+        .await;
+    let mut lines = Vec::new();
+    for run in runs.into_iter().flatten() {
+        let handle =
+            client.get_workflow_handle::<workflows::reconciler::ReconcileWorkflow>(run.id());
+        if let Ok(done) = handle.get_result(WorkflowGetResultOptions::default()).await {
+            lines.extend(done.repaired);
+        }
+    }
+    lines
+}

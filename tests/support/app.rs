@@ -71,7 +71,10 @@ pub fn test_config(db: &TestDatabase, sandbox: &SandboxGateway) -> TestConfig {
     ];
     let app = ticketing::settings::serve(&[&common[..], &serve[..]].concat())
         .expect("the test's serve settings");
-    let worker = ticketing::settings::worker(&common).expect("the test's worker settings");
+    // No reconciler by default: tests that make disagreements on purpose must see them stay.
+    let worker = [("--reconcile-every-seconds", "0")];
+    let worker = ticketing::settings::worker(&[&common[..], &worker[..]].concat())
+        .expect("the test's worker settings");
     TestConfig {
         app,
         worker,

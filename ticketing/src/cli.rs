@@ -172,6 +172,24 @@ pub struct OrderArgs {
     pub max_reservations_in_flight: u64,
 }
 
+#[derive(Debug, Args)]
+pub struct ReconcilerArgs {
+    /// How often the reconciler runs (a Temporal Schedule the worker registers at start-up): it
+    /// cancels the orders whose workflow is gone, terminated or ended, and reports the overdue
+    /// ones. In seconds; 0 turns it off.
+    #[arg(long, env = "RECONCILE_EVERY_SECONDS", value_name = "RECONCILE_EVERY_SECONDS",
+          default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub reconcile_every_seconds: u64,
+}
+
+impl ReconcilerArgs {
+    /// The reconciler's interval; `None` when it is off.
+    pub fn every(&self) -> Option<std::time::Duration> {
+        (self.reconcile_every_seconds > 0)
+            .then(|| std::time::Duration::from_secs(self.reconcile_every_seconds))
+    }
+}
+
 /// Which payment gateway charges cards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GatewayKind {
@@ -229,6 +247,8 @@ pub struct WorkerArgs {
     pub temporal: TemporalArgs,
     #[command(flatten)]
     pub payment: PaymentArgs,
+    #[command(flatten)]
+    pub reconciler: ReconcilerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -270,6 +290,8 @@ pub struct DevArgs {
     pub orders: OrderArgs,
     #[command(flatten)]
     pub payment: PaymentArgs,
+    #[command(flatten)]
+    pub reconciler: ReconcilerArgs,
 
     /// Key that signs session tokens; `dev` creates one in the data folder when unset.
     #[arg(long, env = "JWT_KEY", value_name = "JWT_KEY", hide_env_values = true)]

@@ -89,6 +89,7 @@ impl WorkerArgs {
             temporal: self.temporal.resolve(None)?,
             gateway: self.payment.gateway()?,
             currency: self.payment.currency.clone(),
+            reconcile_every: self.reconciler.every(),
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod check;
 pub mod client;
 pub mod history;
 pub mod order;
+pub mod reconciler;
 pub mod refusal;
 pub mod search_attributes;
 pub mod temporal;

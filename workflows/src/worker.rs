@@ -1,13 +1,42 @@
-//! The worker that runs `OrderWorkflow` and its activities.
+//! The worker that runs `OrderWorkflow`, the reconciler's `ReconcileWorkflow`, and their
+//! activities.
 
 use std::sync::Arc;
 
 use activities::{GatewaySettings, OrderActivities, PaymentGateway};
 use anyhow::Context;
 use temporalio_client::Client;
-use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::WorkflowErrorType};
+use temporalio_sdk::{
+    Runtime, Worker, WorkerOptions,
+    runtime::{AutoscalingOptions, PollerBehavior, WorkflowErrorType},
+};
 
-use crate::{OrderWorkflow, temporal::TemporalSettings};
+use crate::{
+    OrderWorkflow,
+    reconciler::{self, ReconcileActivities, ReconcileWorkflow},
+    temporal::TemporalSettings,
+};
+
+/// The long polls one worker keeps open for workflow tasks, at least, at first and at most: they
+/// scale with the server's feedback. A namespace allows so many concurrent long polls in all
+/// (`frontend.namespaceCount`, 1,200 by default), shared with every API process's update polls
+/// (at most `MAX_RESERVATIONS_IN_FLIGHT` of which are reservations): left to itself the SDK may
+/// open up to 100 polls per kind per worker, which a handful of processes under a burst turn into
+/// `namespace concurrent poller limit exceeded`. Ten workflow polls keep two cores busy.
+const WORKFLOW_POLLERS: (usize, usize, usize) = (2, 4, 10);
+/// As [`WORKFLOW_POLLERS`], for activity tasks: the order's steps are local activities, so only
+/// the reconciler and histories recorded before the patch `local-database-steps` use them.
+const ACTIVITY_POLLERS: (usize, usize, usize) = (1, 2, 5);
+
+fn pollers((minimum, initial, maximum): (usize, usize, usize)) -> PollerBehavior {
+    PollerBehavior::Autoscaling(
+        AutoscalingOptions::builder()
+            .minimum(minimum)
+            .initial(initial)
+            .maximum(maximum)
+            .build(),
+    )
+}
 
 /// What a worker needs.
 #[derive(Debug, Clone)]
@@ -17,6 +46,9 @@ pub struct WorkerSettings {
     pub gateway: GatewaySettings,
     /// The currency every price is in.
     pub currency: String,
+    /// How often the reconciler runs ([`crate::reconciler`]); `None`: this worker registers no
+    /// schedule (it still runs the reconciler's workflows when another registered one).
+    pub reconcile_every: Option<std::time::Duration>,
 }
 
 /// A worker for the order workflows, ready to run (drive [`OrderWorker::run_until`] on the task
@@ -39,10 +71,19 @@ impl OrderWorker {
             .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
         let runtime = Runtime::from_current_tokio(Default::default())
             .context("starting the Temporal worker runtime")?;
-        let options = WorkerOptions::new(settings.temporal.task_queue.clone())
+        let task_queue = settings.temporal.task_queue.clone();
+        if let Some(every) = settings.reconcile_every {
+            reconciler::register(&client, &task_queue, every).await?;
+        }
+        let options = WorkerOptions::new(task_queue)
             .register_workflow::<OrderWorkflow>()
             .context("registering OrderWorkflow")?
+            .register_workflow::<ReconcileWorkflow>()
+            .context("registering ReconcileWorkflow")?
+            .register_activities(ReconcileActivities::new(db.clone(), client.clone()))
             .register_activities(OrderActivities::new(db, gateway, settings.currency.clone()))
+            .workflow_task_poller_behavior(pollers(WORKFLOW_POLLERS))
+            .activity_task_poller_behavior(pollers(ACTIVITY_POLLERS))
             .workflow_failure_errors([WorkflowErrorType::Nondeterminism].into())
             .build();
         let worker =

@@ -77,6 +77,7 @@ async fn serve(
         temporal: temporal.clone(),
         gateway: args.payment.gateway()?,
         currency: args.payment.currency.clone(),
+        reconcile_every: args.reconciler.every(),
     };
     let app = Application::build(api::Settings {
         database_url: database_url.to_owned(),

@@ -40,6 +40,23 @@ mod repair;
 pub use repair::{Repair, repair};
 mod rules;
 
+/// The open orders more than [`rules::OVERDUE_AFTER`] past their expiry (their timer should
+/// have ended them: no worker runs, or their workflow is stuck).
+pub async fn overdue(db: &DatabaseConnection) -> anyhow::Result<Vec<Disagreement>> {
+    let now = chrono::Utc::now();
+    let open = order::Entity::find()
+        .filter(order::Column::Status.is_in([Status::Created, Status::AwaitingPayment]))
+        .filter(order::Column::ExpiresAt.lt(now - rules::OVERDUE_AFTER))
+        .order_by_asc(order::Column::ExpiresAt)
+        .all(db)
+        .await
+        .context("reading the overdue orders")?;
+    Ok(open
+        .iter()
+        .filter_map(|order| overdue_problem(order, now))
+        .collect())
+}
+
 /// Rows read from a table at a time.
 const BATCH: u64 = 500;
 /// Temporal calls in flight at a time.
