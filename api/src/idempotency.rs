@@ -207,7 +207,7 @@ impl Claimed {
     }
 
     /// How `key` was used before, if it was; 422 when with another request than `request`.
-    pub async fn find(
+    async fn find(
         db: &DatabaseConnection,
         user_id: Uuid,
         key: &Key,

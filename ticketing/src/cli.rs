@@ -165,8 +165,9 @@ pub struct OrderArgs {
           default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub order_expiration_seconds: u64,
 
-    /// How many reservations (`POST /api/orders`) this process lets wait for their workflow at
-    /// once; beyond that it answers 503 with `Retry-After` at once, before any workflow starts.
+    /// How many reservations (`POST /api/orders`) this process handles at once, from their first
+    /// database read to their workflow's answer; beyond that it answers 503 with `Retry-After` at
+    /// once, before any work.
     #[arg(long, env = "MAX_RESERVATIONS_IN_FLIGHT", value_name = "MAX_RESERVATIONS_IN_FLIGHT",
           default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_reservations_in_flight: u64,

@@ -29,8 +29,9 @@ use crate::{
     tags::Tag,
 };
 
-/// Admission control: at most so many reservations wait for their workflow at once in this
-/// process; the next one is shed at once (503 with `Retry-After`), before any workflow starts.
+/// Admission control: at most so many reservations are in hand at once in this process (from
+/// their first database read to their workflow's answer); the next one is shed at once (503 with
+/// `Retry-After`), before any work.
 #[derive(Clone)]
 pub struct Admission(Arc<Semaphore>);
 
@@ -289,11 +290,13 @@ impl OrdersApi {
             )])
         })?;
         let buyer = auth.claims().id;
+        // Shed before any work (no database read, no workflow, no key claimed): a request shed,
+        // or refused for want of a worker, is retried as a first try.
+        let _admitted = admit(&admission, &orders).await?;
         let Some(key) = idempotency_key.0 else {
             if let Some(refused) = cheap_refusal(&db, ticket_id, buyer).await? {
                 return answer(&db, Uuid::nil(), refused).await.map_err(Into::into);
             }
-            let _admitted = admit(&admission, &orders).await?;
             let order_id = Uuid::new_v4();
             let decided =
                 decide(&db, &orders, order_id, ticket_id, buyer, chrono::Utc::now()).await?;
@@ -301,15 +304,6 @@ impl OrdersApi {
         };
 
         let request = idempotency::fingerprint("POST /api/orders", &[&ticket_id.to_string()]);
-        if let Some(Claim::Decided {
-            order_id,
-            answer: decided,
-        }) = Claimed::find(&db, buyer, &key, &request).await?
-        {
-            return answer(&db, order_id, decided).await.map_err(Into::into);
-        }
-        // Shed (or no worker) before the key is claimed: a retry of this request starts afresh.
-        let _admitted = admit(&admission, &orders).await?;
         let (claimed, claim) = Claimed::claim(&db, buyer, key, request, Uuid::new_v4()).await?;
         let (order_id, first_asked) = match claim {
             Claim::Decided {
