@@ -267,7 +267,12 @@ impl System {
     /// writes it to `tests/histories/<name>.json`. `Err` when the story is not there.
     pub async fn record(&self, name: &str, order: Uuid) -> Result<(), String> {
         self.finished(order).await;
-        let json = workflows::history::fetch(&self.temporal, order)
+        self.record_workflow(name, &workflow_id(order)).await
+    }
+
+    /// As [`System::record`], for the workflow `id` (closed already).
+    pub async fn record_workflow(&self, name: &str, id: &str) -> Result<(), String> {
+        let json = workflows::history::fetch_workflow(&self.temporal, id)
             .await
             .expect("the history is fetched")
             .expect("the workflow exists")
@@ -280,7 +285,7 @@ impl System {
         std::fs::create_dir_all(histories_dir()).unwrap();
         std::fs::write(&path, bytes).unwrap();
         eprintln!(
-            "wrote {} (order-{order}): {}",
+            "wrote {} ({id}): {}",
             path.display(),
             story.steps.join(", ")
         );
@@ -484,4 +489,42 @@ pub async fn paid_while_racing_expiry(system: &System, lead: Duration) -> Result
         return Err(format!("the payment lost the race: {status} {body}"));
     }
     system.record("paid-while-racing-expiry", order).await
+}
+
+/// An order whose workflow an operator terminated, repaired by one run of the reconciler: the
+/// `ReconcileWorkflow` history `reconcile-repaired`.
+pub async fn reconcile_repaired(system: &System) -> Result<(), String> {
+    use workflows::reconciler::ReconcileWorkflow;
+    let buyer = system.user().await;
+    let order = id_of(
+        &system
+            .order(false, &buyer, system.ticket("Terminated").await)
+            .await,
+    );
+    system
+        .temporal
+        .get_workflow_handle::<OrderWorkflow>(workflow_id(order))
+        .terminate(temporalio_client::WorkflowTerminateOptions::default())
+        .await
+        .expect("the workflow is terminated");
+    let id = format!("reconcile-fixture-{}", Uuid::new_v4());
+    let options =
+        temporalio_client::WorkflowStartOptions::new(system.config.task_queue.clone(), id.clone())
+            .build();
+    let reconciled = system
+        .temporal
+        .start_workflow(ReconcileWorkflow::run, (), options)
+        .await
+        .expect("the reconciler starts")
+        .get_result(Default::default())
+        .await
+        .expect("the reconciler ends");
+    if !reconciled
+        .repaired
+        .iter()
+        .any(|line| line.contains(&order.to_string()))
+    {
+        return Err(format!("order {order} was not repaired: {reconciled:?}"));
+    }
+    system.record_workflow("reconcile-repaired", &id).await
 }

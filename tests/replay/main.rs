@@ -23,7 +23,7 @@ use temporalio_common::protos::temporal::api::history::v1::{
 use temporalio_sdk::workflow_replayer::{
     WorkflowReplayError, WorkflowReplayFailure, WorkflowReplayer, WorkflowReplayerOptions,
 };
-use workflows::OrderWorkflow;
+use workflows::{OrderWorkflow, reconciler::ReconcileWorkflow};
 
 /// The histories every checkout must have (more may be added).
 const REQUIRED: [&str; 5] = [
@@ -88,7 +88,8 @@ async fn events_of(name: &str, bytes: &[u8]) -> Vec<HistoryEvent> {
 // Replaying
 // ---------------------------------------------------------------------------------------------
 
-/// A replayer of the current `OrderWorkflow`. It reports nondeterminism as
+/// A replayer of the current `OrderWorkflow` (and the reconciler's `ReconcileWorkflow`, whose
+/// fixtures are named `reconcile-*`). It reports nondeterminism as
 /// [`WorkflowReplayFailure::Nondeterminism`] (core evicts the run) and a failed workflow task (a
 /// panic, a payload that no longer decodes) as `WorkflowTaskFailure`; both fail the tests.
 ///
@@ -99,6 +100,8 @@ fn order_replayer() -> WorkflowReplayer {
         WorkflowReplayerOptions::new()
             .register_workflow::<OrderWorkflow>()
             .expect("OrderWorkflow registers")
+            .register_workflow::<ReconcileWorkflow>()
+            .expect("ReconcileWorkflow registers")
             .build(),
     )
     .expect("a replayer")
@@ -283,6 +286,15 @@ impl Story {
             {
                 fail("a refused card (reopen), a second charge, and the order complete")
             }
+            "reconcile-repaired"
+                if !(self.position("ActivityTaskCompleted reconcile").is_some()
+                    && self
+                        .outcome
+                        .as_deref()
+                        .is_some_and(|o| o.contains("cancelled it (reason operator)"))) =>
+            {
+                fail("the reconcile activity, and an order cancelled by it (reason operator)")
+            }
             "rejected"
                 if !(self.outcome_is(r#"{"Rejected":"TicketTaken"}"#)
                     && self.position("TimerStarted").is_none()) =>
@@ -434,6 +446,16 @@ async fn record_operator_fixtures() {
     system.stop().await;
 }
 
+/// Records the reconciler's fixture `reconcile-repaired`, leaving the others as they are. Run with
+/// `cargo test -p tests --test replay -- --ignored record_reconcile_fixture --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "records tests/histories/reconcile-repaired.json from a real run (needs the temporal CLI)"]
+async fn record_reconcile_fixture() {
+    let system = generator::System::start().await;
+    generator::reconcile_repaired(&system).await.unwrap();
+    system.stop().await;
+}
+
 /// Records every fixture again from real runs: a Temporal dev server (the `temporal` CLI), a
 /// fresh database, the app and a worker, real HTTP. Run with
 /// `cargo test -p tests --test replay -- --ignored generate_fixtures --nocapture`.
@@ -441,6 +463,7 @@ async fn record_operator_fixtures() {
 #[ignore = "records tests/histories/*.json from real runs (needs the temporal CLI)"]
 async fn generate_fixtures() {
     let system = generator::System::start().await;
+    generator::reconcile_repaired(&system).await.unwrap();
     generator::paid(&system).await.unwrap();
     generator::cancelled(&system).await.unwrap();
     generator::declined(&system).await.unwrap();

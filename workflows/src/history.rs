@@ -27,7 +27,13 @@ pub struct FetchedHistory {
 /// Fetches the full history of the workflow of `order_id` (its latest run); `None` when the
 /// namespace has no such workflow.
 pub async fn fetch(client: &Client, order_id: Uuid) -> anyhow::Result<Option<FetchedHistory>> {
-    let id = workflow_id(order_id);
+    fetch_workflow(client, &workflow_id(order_id)).await
+}
+
+/// Fetches the full history of the workflow `id` (its latest run), an order's or another (the
+/// reconciler's); `None` when the namespace has no such workflow.
+pub async fn fetch_workflow(client: &Client, id: &str) -> anyhow::Result<Option<FetchedHistory>> {
+    let id = id.to_owned();
     let handle = client.get_workflow_handle::<UntypedWorkflow>(id.clone());
     let description = match handle.describe(WorkflowDescribeOptions::default()).await {
         Ok(description) => description,
