@@ -56,6 +56,10 @@ pub enum ApiError {
     /// The database (or Temporal) cannot be reached.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A reservation's outcome could not be learnt (Temporal did not answer, then the database
+    /// could not be read): the order may exist; the buyer looks it up by its id.
+    #[error("the outcome of order {0} is unknown")]
+    OrderUnknown(uuid::Uuid),
     /// The process sheds load (admission control): try again shortly.
     #[error("busy: {0}")]
     Busy(String),
@@ -166,7 +170,9 @@ impl ResponseError for ApiError {
             ApiError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) | ApiError::OrderUnknown(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -183,6 +189,15 @@ impl ResponseError for ApiError {
             ApiError::NotFound => message(status, "Not Found"),
             ApiError::Unavailable(_) => retry_after(
                 message(status, "Service temporarily unavailable"),
+                RETRY_AFTER_SECONDS,
+            ),
+            ApiError::OrderUnknown(id) => retry_after(
+                message(
+                    status,
+                    format!(
+                        "Could not tell whether order {id} was made: look it up with GET /api/orders/{id}"
+                    ),
+                ),
                 RETRY_AFTER_SECONDS,
             ),
             ApiError::Busy(_) => retry_after(
@@ -254,7 +269,7 @@ const DOCUMENTED: &[(u16, u16, &str)] = &[
     (
         can::UNAVAILABLE,
         503,
-        "The database or Temporal cannot be reached, no worker takes orders, the server sheds load (too many reservations in flight), or an order could not be reserved in time (nothing was reserved); retry after `Retry-After` seconds (with a new `Idempotency-Key` after an order that was not reserved)",
+        "The database or Temporal cannot be reached, no worker takes orders, the server sheds load (too many reservations in flight), or an order could not be reserved in time (nothing was reserved); retry after `Retry-After` seconds (with a new `Idempotency-Key` after an order that was not reserved). When even the database cannot say whether an order was made, the message names the order to look up (`GET /api/orders/{id}`)",
     ),
 ];
 
@@ -346,6 +361,9 @@ fn render(error: poem::Error, method: &poem::http::Method, path: &str) -> Respon
             }
             ApiError::Unavailable(e) => {
                 tracing::warn!(%method, %path, error = %e, "dependency unavailable")
+            }
+            ApiError::OrderUnknown(order_id) => {
+                tracing::error!(%method, %path, %order_id, "neither Temporal nor the database could say whether an order was made")
             }
             _ => {}
         }

@@ -138,7 +138,11 @@ async fn settle(
         .to_std()
         .unwrap_or_default();
     tokio::time::sleep(wait).await;
-    Ok(match store::find(db, order_id).await? {
+    // The database cannot say: the order may exist, and the buyer is told where to look.
+    let found = store::find(db, order_id)
+        .await
+        .map_err(|_| ApiError::OrderUnknown(order_id))?;
+    Ok(match found {
         Some(_) => Answer::Order,
         None => {
             tracing::warn!(%order_id, cause = %unknown.cause, "a reservation got no answer; nothing was reserved");
