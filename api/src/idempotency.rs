@@ -238,6 +238,18 @@ impl Claimed {
         }))
     }
 
+    /// Gives the key back while nothing was done under it (no answer recorded): a retry is a
+    /// first try.
+    pub async fn forget(&self, db: &DatabaseConnection) -> Result<(), ApiError> {
+        idempotency_key::Entity::delete_many()
+            .filter(idempotency_key::Column::UserId.eq(self.user_id))
+            .filter(idempotency_key::Column::Key.eq(self.key.as_str()))
+            .filter(idempotency_key::Column::Answer.is_null())
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
     /// Records the answer; the first one recorded stays.
     pub async fn decide(&self, db: &DatabaseConnection, answer: &Answer) -> Result<(), ApiError> {
         let json = serde_json::to_string(answer).map_err(ApiError::internal)?;

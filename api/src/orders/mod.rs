@@ -41,7 +41,7 @@ impl Admission {
     }
 
     /// A place among the reservations in flight, held until it is dropped.
-    fn admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+    pub fn admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
         self.0
             .clone()
             .try_acquire_owned()
@@ -207,20 +207,17 @@ async fn cheap_refusal(
     Ok(Some(Answer::Refused { refusal }))
 }
 
-/// A place among the reservations in flight, given only while a worker polls the order task
-/// queue: otherwise nothing would take the reservation, and the buyer is told at once.
-async fn admit(
-    admission: &Admission,
-    orders: &OrderClient,
-) -> Result<OwnedSemaphorePermit, ApiError> {
-    let admitted = admission.admit()?;
-    if !orders.workers_seen().await {
-        return Err(ApiError::Unavailable(format!(
+/// Whether a worker polls the order task queue: otherwise nothing would take the reservation,
+/// and the buyer is told at once (503), before anything starts.
+async fn workers_polling(orders: &OrderClient) -> Result<(), ApiError> {
+    if orders.workers_seen().await {
+        Ok(())
+    } else {
+        Err(ApiError::Unavailable(format!(
             "no worker polls the task queue {}",
             orders.task_queue()
-        )));
+        )))
     }
-    Ok(admitted)
 }
 
 /// Reserves the ticket for order `order_id` through its workflow, first asked for at
@@ -294,13 +291,14 @@ impl OrdersApi {
             )])
         })?;
         let buyer = auth.claims().id;
-        // Shed before any work (no database read, no workflow, no key claimed): a request shed,
-        // or refused for want of a worker, is retried as a first try.
-        let _admitted = admit(&admission, &orders).await?;
+        // Shed before any work (no database read, no workflow, no key claimed): a request shed
+        // is retried as a first try.
+        let _admitted = admission.admit()?;
         let Some(key) = idempotency_key.0 else {
             if let Some(refused) = cheap_refusal(&db, ticket_id, buyer).await? {
                 return answer(&db, Uuid::nil(), refused).await.map_err(Into::into);
             }
+            workers_polling(&orders).await?;
             let order_id = Uuid::new_v4();
             let decided =
                 decide(&db, &orders, order_id, ticket_id, buyer, chrono::Utc::now()).await?;
@@ -321,6 +319,11 @@ impl OrdersApi {
                     claimed.decide(&db, &refused).await?;
                     return answer(&db, order_id, refused).await.map_err(Into::into);
                 }
+                if let Err(no_worker) = workers_polling(&orders).await {
+                    // Nothing started: the key is given back, and a retry is a first try.
+                    claimed.forget(&db).await?;
+                    return Err(no_worker.into());
+                }
                 (order_id, at)
             }
             // Asked before, undecided: in flight, or its process died (perhaps after the order
@@ -330,6 +333,7 @@ impl OrdersApi {
                     claimed.decide(&db, &Answer::Order).await?;
                     return created(&db, order_id).await.map_err(Into::into);
                 }
+                workers_polling(&orders).await?;
                 (order_id, at)
             }
         };
