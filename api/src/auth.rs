@@ -18,7 +18,10 @@ use poem_openapi::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{error::ApiError, settings::JwtKey};
+use entities::user;
+use sea_orm::DatabaseConnection;
+
+use crate::{error::ApiError, settings::JwtKey, users};
 
 /// The claims of a session token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,13 +30,23 @@ pub struct Claims {
     pub email: String,
     pub iat: i64,
     pub exp: i64,
+    /// The user's session version when the token was issued; a sign-out raises it, and the token
+    /// is refused from then on. (0 in tokens issued before versions existed.)
+    #[serde(default)]
+    pub sv: i32,
 }
+
+/// How long a process trusts a user's session version it read: a sign-out through another
+/// process is seen within this (through this one, at once).
+pub const SESSION_VERSION_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Issues and checks session tokens; shared by every request.
 #[derive(Clone)]
 pub struct Sessions(Arc<SessionsInner>);
 
 struct SessionsInner {
+    db: DatabaseConnection,
+    versions: moka::sync::Cache<Uuid, i32>,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -48,11 +61,21 @@ pub struct Issued {
 }
 
 impl Sessions {
-    pub fn new(key: &JwtKey, ttl_seconds: u64, cookie_secure: bool) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        key: &JwtKey,
+        ttl_seconds: u64,
+        cookie_secure: bool,
+    ) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp"]);
         Sessions(Arc::new(SessionsInner {
+            db,
+            versions: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(SESSION_VERSION_TTL)
+                .build(),
             encoding: EncodingKey::from_secret(key.as_bytes()),
             decoding: DecodingKey::from_secret(key.as_bytes()),
             validation,
@@ -61,14 +84,16 @@ impl Sessions {
         }))
     }
 
-    pub fn issue(&self, id: Uuid, email: &str) -> Result<Issued, ApiError> {
+    /// A token for `user` at their current session version.
+    pub fn issue(&self, user: &user::Model) -> Result<Issued, ApiError> {
         let now = Utc::now();
         let expires_at = now + chrono::Duration::seconds(self.0.ttl_seconds as i64);
         let claims = Claims {
-            id,
-            email: email.to_owned(),
+            id: user.id,
+            email: user.email.clone(),
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
+            sv: user.session_version,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.0.encoding)
             .map_err(ApiError::internal)?;
@@ -78,11 +103,40 @@ impl Sessions {
         })
     }
 
-    /// The claims of a token that is HS256, signed with our key and unexpired; `None` otherwise.
-    pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation)
-            .ok()
-            .map(|data| data.claims)
+    /// The claims of a token that is HS256, signed with our key, unexpired and not signed out;
+    /// `None` otherwise.
+    pub async fn verify(&self, token: &str) -> Option<Claims> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation)
+            .ok()?
+            .claims;
+        self.current(&claims).await.then_some(claims)
+    }
+
+    /// Whether the token's session version is the user's: no sign-out since it was issued. When
+    /// the database cannot say (an outage), the signature and expiry decide.
+    async fn current(&self, claims: &Claims) -> bool {
+        if let Some(version) = self.0.versions.get(&claims.id) {
+            return version == claims.sv;
+        }
+        match users::store::session_version(&self.0.db, claims.id).await {
+            Ok(Some(version)) => {
+                self.0.versions.insert(claims.id, version);
+                version == claims.sv
+            }
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read a session version; trusting the token");
+                true
+            }
+        }
+    }
+
+    /// Signs the user out of every session: tokens issued so far are refused from now on.
+    pub async fn revoke(&self, user_id: Uuid) -> Result<(), ApiError> {
+        if let Some(version) = users::store::sign_out_everywhere(&self.0.db, user_id).await? {
+            self.0.versions.insert(user_id, version);
+        }
+        Ok(())
     }
 
     /// The `Set-Cookie` value that signs a browser in.
@@ -101,28 +155,33 @@ impl Sessions {
         format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
     }
 
-    /// The signed-in user of a request, by bearer token or else by cookie.
-    pub fn of_request(&self, req: &Request) -> Option<Claims> {
+    /// The signed-in user of a request, by bearer token (the scheme's name in any case, as RFC
+    /// 9110 says) or else by cookie.
+    pub async fn of_request(&self, req: &Request) -> Option<Claims> {
         let bearer = req
             .headers()
             .get(poem::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|token| self.verify(token.trim()));
-        bearer.or_else(|| {
-            let cookie = req.cookie().get(COOKIE)?;
-            self.verify_cookie_value(cookie.value_str())
-        })
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim().to_owned());
+        if let Some(token) = bearer
+            && let Some(claims) = self.verify(&token).await
+        {
+            return Some(claims);
+        }
+        let cookie = req.cookie().get(COOKIE)?;
+        self.verify_cookie_value(cookie.value_str()).await
     }
 
-    fn verify_cookie_value(&self, value: &str) -> Option<Claims> {
+    async fn verify_cookie_value(&self, value: &str) -> Option<Claims> {
         let json = STANDARD.decode(value.trim()).ok()?;
         #[derive(Deserialize)]
         struct CookieSession {
             jwt: String,
         }
         let session: CookieSession = serde_json::from_slice(&json).ok()?;
-        self.verify(&session.jwt)
+        self.verify(&session.jwt).await
     }
 }
 
@@ -145,11 +204,13 @@ pub struct BearerToken(Claims);
 pub struct SessionCookie(Claims);
 
 async fn bearer_claims(req: &Request, bearer: Bearer) -> Option<Claims> {
-    req.data::<Sessions>()?.verify(&bearer.token)
+    req.data::<Sessions>()?.verify(&bearer.token).await
 }
 
 async fn cookie_claims(req: &Request, cookie: ApiKey) -> Option<Claims> {
-    req.data::<Sessions>()?.verify_cookie_value(&cookie.key)
+    req.data::<Sessions>()?
+        .verify_cookie_value(&cookie.key)
+        .await
 }
 
 /// A signed-in user, by either scheme; anything else is 401 `Not authorized`.
@@ -169,12 +230,36 @@ impl SignedIn {
     }
 }
 
-/// Hashes and checks passwords with Argon2id, off the async threads.
-pub mod password {
-    use super::*;
+/// Hashes and checks passwords with Argon2id, off the async threads, a bounded number at a time:
+/// each takes 19 MiB, so a burst of sign-ins waits its turn (and is shed with 503 after
+/// [`Passwords::WAIT`]) instead of growing the process.
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<tokio::sync::Semaphore>,
+}
 
-    pub async fn hash(password: String) -> Result<String, ApiError> {
+impl Passwords {
+    /// How long a password check waits for its turn before it is shed.
+    pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// At most `concurrency` hashes at once (at least one).
+    pub fn new(concurrency: usize) -> Self {
+        Passwords {
+            permits: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
+        }
+    }
+
+    async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        tokio::time::timeout(Self::WAIT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| ApiError::Busy("too many password checks at once".into()))?
+            .map_err(ApiError::internal)
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        let turn = self.turn().await?;
         tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let salt = SaltString::generate(&mut OsRng);
             Argon2::default()
                 .hash_password(password.as_bytes(), &salt)
@@ -187,8 +272,10 @@ pub mod password {
 
     /// Checks `password` against `stored`; with no stored hash (unknown user) it checks against a
     /// dummy hash so that the answer takes as long either way.
-    pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, ApiError> {
+        let turn = self.turn().await?;
         tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let known = stored.is_some();
             let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
             let parsed = PasswordHash::new(&stored)
@@ -201,15 +288,15 @@ pub mod password {
         .await
         .map_err(ApiError::internal)?
     }
+}
 
-    fn dummy_hash() -> &'static str {
-        static DUMMY: OnceLock<String> = OnceLock::new();
-        DUMMY.get_or_init(|| {
-            let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
-                .hash_password(b"not a password anyone has", &salt)
-                .expect("hashing a constant")
-                .to_string()
-        })
-    }
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(b"not a password anyone has", &salt)
+            .expect("hashing a constant")
+            .to_string()
+    })
 }

@@ -60,6 +60,9 @@ pub enum ApiError {
     /// could not be read): the order may exist; the buyer looks it up by its id.
     #[error("the outcome of order {0} is unknown")]
     OrderUnknown(uuid::Uuid),
+    /// Too many credential attempts: try again after the duration.
+    #[error("too many attempts")]
+    TooManyRequests(std::time::Duration),
     /// The process sheds load (admission control): try again shortly.
     #[error("busy: {0}")]
     Busy(String),
@@ -170,6 +173,7 @@ impl ResponseError for ApiError {
             ApiError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) | ApiError::Busy(_) | ApiError::OrderUnknown(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -191,6 +195,17 @@ impl ResponseError for ApiError {
                 message(status, "Service temporarily unavailable"),
                 RETRY_AFTER_SECONDS,
             ),
+            ApiError::TooManyRequests(wait) => {
+                let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+                let mut response = message(
+                    status,
+                    format!("Too many attempts; try again in {seconds} seconds"),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+                response
+            }
             ApiError::OrderUnknown(id) => retry_after(
                 message(
                     status,
@@ -221,6 +236,10 @@ pub mod can {
     pub const UNAVAILABLE: u16 = 1 << 7;
     pub const PAYMENT_REQUIRED: u16 = 1 << 8;
     pub const UNPROCESSABLE: u16 = 1 << 9;
+    pub const TOO_MANY_REQUESTS: u16 = 1 << 10;
+    /// What the credential endpoints can answer besides their own errors: their rate limit, and
+    /// the bound on password hashing (503).
+    pub const CREDENTIALS: u16 = TOO_MANY_REQUESTS | UNAVAILABLE;
     /// What any operation that touches the database can answer.
     pub const DATABASE: u16 = INTERNAL | UNAVAILABLE;
     /// What any operation with a JSON body can answer besides its own errors.
@@ -260,6 +279,11 @@ const DOCUMENTED: &[(u16, u16, &str)] = &[
         can::UNPROCESSABLE,
         422,
         "The `Idempotency-Key` was used before with a different request",
+    ),
+    (
+        can::TOO_MANY_REQUESTS,
+        429,
+        "Too many credential attempts for this account or from this address; retry after `Retry-After` seconds",
     ),
     (
         can::INTERNAL,
@@ -310,7 +334,7 @@ impl<const CAN: u16> ApiResponse for Fails<CAN> {
                         content_type: "application/json; charset=utf-8",
                         schema: ErrorBody::schema_ref(),
                     }],
-                    headers: if status == 503 {
+                    headers: if status == 503 || status == 429 {
                         vec![MetaHeader {
                             name: "Retry-After".into(),
                             description: Some("Seconds to wait before retrying".into()),

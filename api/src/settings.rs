@@ -44,8 +44,15 @@ pub struct Settings {
     pub body_limit_bytes: u64,
     pub temporal: TemporalSettings,
     pub order_expiration_seconds: u64,
-    /// Reservations that may wait for their workflow at once; more are shed with 503.
+    /// Reservations in hand at once; more are shed with 503.
     pub max_reservations_in_flight: usize,
     /// The order page asks for a card processor token instead of offering the sandbox's test cards.
     pub stripe_card_form: bool,
+    /// How often credentials may be tried, per account and per client address.
+    pub credential_limits: crate::limits::CredentialLimits,
+    /// Take the client's address from `X-Forwarded-For` (set only behind a proxy you trust,
+    /// which appends the address it saw): otherwise the socket's peer is the client.
+    pub trust_forwarded_for: bool,
+    /// How many passwords may be hashed or checked at once (each takes 19 MiB).
+    pub password_hashing_concurrency: usize,
 }

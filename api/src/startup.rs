@@ -13,7 +13,13 @@ use sea_orm::DatabaseConnection;
 
 use workflows::{OrderClient, search_attributes, temporal};
 
-use crate::{Settings, auth::Sessions, error, openapi, orders, request_log};
+use crate::{
+    Settings,
+    auth::{Passwords, Sessions},
+    error, limits,
+    limits::CredentialLimiter,
+    openapi, orders, request_log, security_headers,
+};
 
 /// The app, bound to its port, not yet serving.
 pub struct Application {
@@ -49,12 +55,21 @@ impl Application {
             .and_then(|a| a.as_socket_addr().map(|a| a.port()))
             .unwrap_or(config.http_addr.port());
         let sessions = Sessions::new(
+            db.clone(),
             &config.jwt_key,
             config.jwt_ttl_seconds,
             config.cookie_secure,
         );
         let pages = web::WebConfig {
             stripe: config.stripe_card_form,
+        };
+        let limiter = CredentialLimiter::new(config.credential_limits);
+        limiter.spawn_forgetting();
+        let guards = Guards {
+            passwords: Passwords::new(config.password_hashing_concurrency),
+            limiter,
+            trust_forwarded_for: config.trust_forwarded_for,
+            https: config.cookie_secure,
         };
         let endpoint = routes(
             db,
@@ -63,6 +78,7 @@ impl Application {
             (orders, admission),
             config.body_limit_bytes as usize,
             pages,
+            guards,
         );
         Ok(Application {
             acceptor,
@@ -86,6 +102,15 @@ impl Application {
     }
 }
 
+/// What protects the app from its clients (see `limits` and `security_headers`).
+pub struct Guards {
+    pub passwords: Passwords,
+    pub limiter: CredentialLimiter,
+    pub trust_forwarded_for: bool,
+    /// Served over HTTPS (`COOKIE_SECURE`): browsers are told to keep to it.
+    pub https: bool,
+}
+
 /// Every route with its middleware: the API under `/api` (and the probes), the pages at `/`.
 pub fn routes(
     db: DatabaseConnection,
@@ -94,7 +119,14 @@ pub fn routes(
     (orders, admission): (OrderClient, orders::Admission),
     body_limit: usize,
     pages: web::WebConfig,
+    guards: Guards,
 ) -> poem::endpoint::BoxEndpoint<'static, Response> {
+    let Guards {
+        passwords,
+        limiter,
+        trust_forwarded_for,
+        https,
+    } = guards;
     let service = openapi::service();
     let api = Route::new()
         .at("/api/openapi.json", service.spec_endpoint())
@@ -106,6 +138,8 @@ pub fn routes(
         .data(sessions)
         .data(orders)
         .data(admission)
+        .data(passwords)
+        .data(limiter)
         .around(move |ep, req| limit_body(ep, req, body_limit))
         .around(error::render_errors)
         .map_to_response()
@@ -114,6 +148,8 @@ pub fn routes(
     let pages = web::routes(web::Backend::new(api.clone()), pages)
         .around(move |ep, req| limit_body(ep, req, body_limit));
     ApiOrPages { api, pages }
+        .around(move |ep, req| security_headers::add(ep, req, https))
+        .around(move |ep, req| limits::client_address(ep, req, trust_forwarded_for))
         .around(request_log::log_requests)
         .map_to_response()
         .boxed()

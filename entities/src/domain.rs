@@ -210,6 +210,8 @@ pub struct TicketTitle(String);
 impl TicketTitle {
     pub const MAX_CHARS: usize = 200;
     pub const REQUIRED: Invalid = Invalid("Title is required");
+    pub const CONTROL_CHARACTERS: Invalid =
+        Invalid("Title must not contain control characters (such as NUL, tabs or line breaks)");
 
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let title = input.trim();
@@ -217,6 +219,9 @@ impl TicketTitle {
             Err(Self::REQUIRED)
         } else if title.chars().count() > Self::MAX_CHARS {
             Err(Invalid("Title must be at most 200 characters"))
+        } else if title.chars().any(char::is_control) {
+            // NUL cannot be stored by PostgreSQL, and no control character belongs in a title.
+            Err(Self::CONTROL_CHARACTERS)
         } else {
             Ok(TicketTitle(title.to_owned()))
         }
@@ -282,6 +287,21 @@ mod tests {
             ("1e999999", &high),
         ] {
             assert_eq!(&Money::parse_price(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn titles_refuse_control_characters() {
+        assert_eq!(
+            TicketTitle::parse("  Concert  ").unwrap().as_str(),
+            "Concert"
+        );
+        for bad in ["a\u{0}b", "a\tb", "a\nb", "a\u{7f}b", "a\u{85}b"] {
+            assert_eq!(
+                TicketTitle::parse(bad).unwrap_err(),
+                TicketTitle::CONTROL_CHARACTERS,
+                "{bad:?}"
+            );
         }
     }
 

@@ -12,6 +12,9 @@ pub struct Model {
     pub email_key: String,
     /// An Argon2id PHC string; never leaves the server.
     pub password_hash: String,
+    /// Raised by every sign-out: a session token carries the version it was issued at, and one
+    /// issued before the user's last sign-out is refused.
+    pub session_version: i32,
     pub created_at: DateTimeUtc,
 }
 

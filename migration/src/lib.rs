@@ -8,6 +8,7 @@ mod m20261124_000003_events;
 mod m20261124_000004_orders;
 mod m20261124_000005_payments;
 mod m20261202_000006_idempotency_keys;
+mod m20261202_000007_session_versions;
 mod names;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_orders::Migration),
             Box::new(m20261124_000005_payments::Migration),
             Box::new(m20261202_000006_idempotency_keys::Migration),
+            Box::new(m20261202_000007_session_versions::Migration),
         ]
     }
 }

@@ -41,4 +41,5 @@ pub(crate) enum Columns {
     Key,
     Request,
     Answer,
+    SessionVersion,
 }

@@ -39,6 +39,7 @@ async fn insert_user(db: &TestDatabase) -> Uuid {
         email: email.clone(),
         email_key: email,
         password_hash: "not used here".into(),
+        session_version: 0,
         created_at: entities::now(),
     };
     user::ActiveModel::from(row)

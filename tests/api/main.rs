@@ -9,6 +9,7 @@ mod operator;
 mod orders;
 mod payments;
 mod races;
+mod security;
 mod ticket_versions;
 mod tickets;
 mod time_skipping;

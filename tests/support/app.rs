@@ -68,6 +68,9 @@ pub fn test_config(db: &TestDatabase, sandbox: &SandboxGateway) -> TestConfig {
         ("--http-addr", "127.0.0.1:0"),
         ("--jwt-key", JWT_KEY),
         ("--cookie-secure", "false"),
+        // Every test signs in from 127.0.0.1, many times: the tests of the limits set their own.
+        ("--auth-attempts-per-account", "100000"),
+        ("--auth-attempts-per-address", "1000000"),
     ];
     let app = ticketing::settings::serve(&[&common[..], &serve[..]].concat())
         .expect("the test's serve settings");

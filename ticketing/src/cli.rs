@@ -131,6 +131,58 @@ pub struct HttpArgs {
     #[arg(long, env = "BODY_LIMIT_BYTES", value_name = "BODY_LIMIT_BYTES", default_value_t = 65_536,
           value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
     pub body_limit_bytes: u64,
+
+    #[command(flatten)]
+    pub guards: GuardArgs,
+}
+
+/// What protects the server from its clients.
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    /// Credential attempts (signup, signin, token) allowed per account in a window; beyond that,
+    /// 429 with `Retry-After`.
+    #[arg(long, env = "AUTH_ATTEMPTS_PER_ACCOUNT", value_name = "AUTH_ATTEMPTS_PER_ACCOUNT",
+          default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub auth_attempts_per_account: u32,
+
+    /// Credential attempts allowed per client address in a window.
+    #[arg(long, env = "AUTH_ATTEMPTS_PER_ADDRESS", value_name = "AUTH_ATTEMPTS_PER_ADDRESS",
+          default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub auth_attempts_per_address: u32,
+
+    /// The window of those limits, in seconds (attempts come back one by one over it).
+    #[arg(long, env = "AUTH_WINDOW_SECONDS", value_name = "AUTH_WINDOW_SECONDS",
+          default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub auth_window_seconds: u64,
+
+    /// Take the client's address from `X-Forwarded-For` (the last address in it): only behind a
+    /// proxy you trust that appends it. Otherwise the socket's peer is the client.
+    #[arg(long, env = "TRUST_FORWARDED_FOR", value_name = "TRUST_FORWARDED_FOR",
+          default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+
+    /// Passwords hashed or checked at once (19 MiB each); others wait, and get 503 after 10 s.
+    /// 0: one per CPU core.
+    #[arg(long, env = "PASSWORD_HASHING_CONCURRENCY", value_name = "PASSWORD_HASHING_CONCURRENCY",
+          default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=256))]
+    pub password_hashing_concurrency: u64,
+}
+
+impl GuardArgs {
+    pub fn credential_limits(&self) -> api::limits::CredentialLimits {
+        api::limits::CredentialLimits {
+            per_account: self.auth_attempts_per_account,
+            per_address: self.auth_attempts_per_address,
+            window: std::time::Duration::from_secs(self.auth_window_seconds),
+        }
+    }
+
+    pub fn password_hashing_concurrency(&self) -> usize {
+        match self.password_hashing_concurrency {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n as usize,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

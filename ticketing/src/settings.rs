@@ -138,6 +138,9 @@ impl ServeArgs {
             order_expiration_seconds: self.orders.order_expiration_seconds,
             max_reservations_in_flight: self.orders.max_reservations_in_flight as usize,
             stripe_card_form: self.payment_gateway == GatewayKind::Stripe,
+            credential_limits: self.http.guards.credential_limits(),
+            trust_forwarded_for: self.http.guards.trust_forwarded_for,
+            password_hashing_concurrency: self.http.guards.password_hashing_concurrency(),
         })
     }
 }

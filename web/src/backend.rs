@@ -40,12 +40,15 @@ impl Backend {
         if let Some(cookies) = from.headers().get(header::COOKIE) {
             request = request.header(header::COOKIE, cookies.clone());
         }
-        let request = match body {
+        let mut request = match body {
             Some(body) => request
                 .content_type("application/json")
                 .body(body.to_string()),
             None => request.finish(),
         };
+        // The visitor's address (and anything else the outer layers learnt) goes along: the
+        // API's limits count the visitor, not the pages.
+        *request.extensions_mut() = from.extensions().clone();
         let response = self
             .api
             .call(request)

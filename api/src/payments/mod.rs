@@ -78,19 +78,21 @@ impl PaymentsApi {
             Input::Given(text) => text.trim().parse::<Uuid>().ok(),
             _ => None,
         };
+        const TOKEN_CONTROL: &str = "Token must not contain control characters";
         let token = match body.token {
-            Input::Given(text) if !text.trim().is_empty() => Some(text.trim().to_owned()),
-            _ => None,
+            Input::Given(text) if text.chars().any(char::is_control) => Err(TOKEN_CONTROL),
+            Input::Given(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+            _ => Err(Refusal::TokenRequired.message()),
         };
         let (order_id, token) = match (order_id, token) {
-            (Some(order_id), Some(token)) => (order_id, token),
+            (Some(order_id), Ok(token)) => (order_id, token),
             (order_id, token) => {
                 let mut errors = Vec::new();
                 if order_id.is_none() {
                     errors.push(invalid("orderId", "Order ID is required"));
                 }
-                if token.is_none() {
-                    errors.push(invalid("token", Refusal::TokenRequired.message()));
+                if let Err(message) = token {
+                    errors.push(invalid("token", message));
                 }
                 return Err(ApiError::Validation(errors).into());
             }

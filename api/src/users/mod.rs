@@ -9,10 +9,11 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Sessions, password},
+    auth::{Passwords, Sessions},
     error::{ApiError, Fails, can},
     input::{Input, both},
     json::iso8601,
+    limits::{ClientAddress, CredentialLimiter},
     tags::Tag,
 };
 
@@ -92,12 +93,17 @@ pub enum SignedOut {
 const PASSWORD_LENGTH: Invalid = Invalid("Password must be between 4 and 128 characters");
 const PASSWORD_REQUIRED: Invalid = Invalid("You must supply a password");
 
+const PASSWORD_CONTROL: Invalid =
+    Invalid("Password must not contain control characters (such as NUL or line breaks)");
+
 fn new_password(password: String) -> Result<String, Invalid> {
     let password = password.trim();
-    if (4..=128).contains(&password.chars().count()) {
-        Ok(password.to_owned())
-    } else {
+    if !(4..=128).contains(&password.chars().count()) {
         Err(PASSWORD_LENGTH)
+    } else if password.chars().any(char::is_control) {
+        Err(PASSWORD_CONTROL)
+    } else {
+        Ok(password.to_owned())
     }
 }
 
@@ -114,9 +120,23 @@ fn email(input: Input<String>) -> Result<Email, Invalid> {
     input.parse(|s| Email::parse(&s), Email::INVALID)
 }
 
+/// Counts a credential attempt of `req` (see [`CredentialLimiter`]); the account is the email's
+/// key when the body names a valid email.
+fn attempt(limiter: &CredentialLimiter, req: &Request, body: &Credentials) -> Result<(), ApiError> {
+    let account = match &body.email {
+        Input::Given(text) => Email::parse(text).ok().map(|e| e.key()),
+        _ => None,
+    };
+    limiter.attempt(account, ClientAddress::of(req))
+}
+
 /// The user these credentials belong to; 400 `Invalid credentials` for an unknown email or a
 /// wrong password alike.
-async fn authenticate(db: &DatabaseConnection, body: Credentials) -> Result<user::Model, ApiError> {
+async fn authenticate(
+    db: &DatabaseConnection,
+    passwords: &Passwords,
+    body: Credentials,
+) -> Result<user::Model, ApiError> {
     let (email, password) = both(
         ("email", email(body.email)),
         (
@@ -126,7 +146,7 @@ async fn authenticate(db: &DatabaseConnection, body: Credentials) -> Result<user
     )?;
     let user = store::find_by_email(db, &email).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    match (password::verify(password, stored).await?, user) {
+    match (passwords.verify(password, stored).await?, user) {
         (true, Some(user)) => Ok(user),
         _ => Err(ApiError::bad_request("Invalid credentials")),
     }
@@ -140,13 +160,18 @@ impl UsersApi {
     ///
     /// Creates an account and signs it in (sets the `session` cookie).
     #[oai(path = "/api/users/signup", method = "post")]
+    #[allow(clippy::too_many_arguments)]
     async fn signup(
         &self,
+        req: &Request,
         db: Data<&DatabaseConnection>,
         sessions: Data<&Sessions>,
+        passwords: Data<&Passwords>,
+        limiter: Data<&CredentialLimiter>,
         body: Json<Credentials>,
-    ) -> Result<SignedUp, Fails<{ can::JSON_BODY | can::DATABASE }>> {
+    ) -> Result<SignedUp, Fails<{ can::JSON_BODY | can::CREDENTIALS | can::DATABASE }>> {
         let body = body.0;
+        attempt(&limiter, req, &body)?;
         let (email, password) = both(
             ("email", email(body.email)),
             (
@@ -157,11 +182,11 @@ impl UsersApi {
         if store::email_taken(&db, &email).await? {
             return Err(ApiError::bad_request("Email in use").into());
         }
-        let hash = password::hash(password).await?;
+        let hash = passwords.hash(password).await?;
         let user = store::insert(&db, &email, hash)
             .await?
             .ok_or_else(|| ApiError::bad_request("Email in use"))?;
-        let issued = sessions.issue(user.id, &user.email)?;
+        let issued = sessions.issue(&user)?;
         Ok(SignedUp::Created(
             Json(user.into()),
             sessions.cookie(&issued.token),
@@ -174,12 +199,16 @@ impl UsersApi {
     #[oai(path = "/api/users/signin", method = "post")]
     async fn signin(
         &self,
+        req: &Request,
         db: Data<&DatabaseConnection>,
         sessions: Data<&Sessions>,
+        passwords: Data<&Passwords>,
+        limiter: Data<&CredentialLimiter>,
         body: Json<Credentials>,
-    ) -> Result<SignedIn, Fails<{ can::JSON_BODY | can::DATABASE }>> {
-        let user = authenticate(&db, body.0).await?;
-        let issued = sessions.issue(user.id, &user.email)?;
+    ) -> Result<SignedIn, Fails<{ can::JSON_BODY | can::CREDENTIALS | can::DATABASE }>> {
+        attempt(&limiter, req, &body.0)?;
+        let user = authenticate(&db, &passwords, body.0).await?;
+        let issued = sessions.issue(&user)?;
         Ok(SignedIn::Ok(
             Json(user.into()),
             sessions.cookie(&issued.token),
@@ -193,12 +222,16 @@ impl UsersApi {
     #[oai(path = "/api/users/token", method = "post")]
     async fn token(
         &self,
+        req: &Request,
         db: Data<&DatabaseConnection>,
         sessions: Data<&Sessions>,
+        passwords: Data<&Passwords>,
+        limiter: Data<&CredentialLimiter>,
         body: Json<Credentials>,
-    ) -> Result<Json<TokenJson>, Fails<{ can::JSON_BODY | can::DATABASE }>> {
-        let user = authenticate(&db, body.0).await?;
-        let issued = sessions.issue(user.id, &user.email)?;
+    ) -> Result<Json<TokenJson>, Fails<{ can::JSON_BODY | can::CREDENTIALS | can::DATABASE }>> {
+        attempt(&limiter, req, &body.0)?;
+        let user = authenticate(&db, &passwords, body.0).await?;
+        let issued = sessions.issue(&user)?;
         Ok(Json(TokenJson {
             token: issued.token,
             expires_at: iso8601(issued.expires_at),
@@ -207,12 +240,18 @@ impl UsersApi {
 
     /// Sign out
     ///
-    /// Clears the `session` cookie. (A bearer token stays valid until it expires.)
+    /// Clears the `session` cookie and signs the user out everywhere: every token issued to them
+    /// so far (cookies and bearer tokens alike) is refused from now on. Signed out already, it
+    /// only clears the cookie.
     #[oai(path = "/api/users/signout", method = "post")]
     async fn signout(
         &self,
+        req: &Request,
         sessions: Data<&Sessions>,
-    ) -> Result<SignedOut, Fails<{ can::INTERNAL }>> {
+    ) -> Result<SignedOut, Fails<{ can::DATABASE }>> {
+        if let Some(claims) = sessions.of_request(req).await {
+            sessions.revoke(claims.id).await?;
+        }
         Ok(SignedOut::Ok(Json(Empty {}), sessions.cleared_cookie()))
     }
 
@@ -226,7 +265,7 @@ impl UsersApi {
         sessions: Data<&Sessions>,
     ) -> Result<Json<CurrentUser>, Fails<{ can::INTERNAL }>> {
         Ok(Json(CurrentUser {
-            current_user: sessions.of_request(req).map(|claims| SessionUser {
+            current_user: sessions.of_request(req).await.map(|claims| SessionUser {
                 id: claims.id,
                 email: claims.email,
                 iat: claims.iat,

@@ -90,6 +90,9 @@ async fn serve(
         order_expiration_seconds: args.orders.order_expiration_seconds,
         max_reservations_in_flight: args.orders.max_reservations_in_flight as usize,
         stripe_card_form: args.payment.payment_gateway == GatewayKind::Stripe,
+        credential_limits: args.http.guards.credential_limits(),
+        trust_forwarded_for: args.http.guards.trust_forwarded_for,
+        password_hashing_concurrency: args.http.guards.password_hashing_concurrency(),
     })
     .await?;
     let client = temporal::connect(&temporal, Duration::from_secs(30)).await?;
