@@ -3,6 +3,7 @@
 //! lifecycle's typed client ([`workflows::OrderClient`]); the pages (`web`) are mounted beside it.
 
 pub mod auth;
+pub mod bare_errors;
 pub mod error;
 pub mod health;
 pub mod idempotency;

@@ -16,6 +16,7 @@ use workflows::{OrderClient, search_attributes, temporal};
 use crate::{
     Settings,
     auth::{Passwords, Sessions},
+    bare_errors::JsonErrors,
     error, limits,
     limits::CredentialLimiter,
     openapi, orders, request_log, security_headers,
@@ -23,7 +24,7 @@ use crate::{
 
 /// The app, bound to its port, not yet serving.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    acceptor: JsonErrors<TcpAcceptor>,
     port: u16,
     endpoint: poem::endpoint::BoxEndpoint<'static, Response>,
 }
@@ -81,7 +82,7 @@ impl Application {
             guards,
         );
         Ok(Application {
-            acceptor,
+            acceptor: JsonErrors(acceptor),
             port,
             endpoint,
         })

@@ -292,3 +292,126 @@ async fn pages_and_api_answers_carry_the_security_headers() {
         "max-age=31536000"
     );
 }
+
+/// A `ticketing serve` process of the test's own, ended when dropped.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The peak resident memory of a process so far, in MiB (`VmHWM` in `/proc/<pid>/status`).
+fn peak_mib(pid: u32) -> u64 {
+    memory_mib(pid, "VmHWM:")
+}
+
+/// A memory figure of `/proc/<pid>/status` (`VmHWM:`, `VmRSS:`), in MiB.
+fn memory_mib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("the field in /proc/<pid>/status");
+    kib / 1024
+}
+
+#[tokio::test]
+async fn a_hundred_sign_ins_at_once_keep_the_server_under_150_mib() {
+    let db = support::TestDatabase::create().await;
+    let port = support::ports::free_port();
+    let address = format!("127.0.0.1:{port}");
+    let server = Server(
+        std::process::Command::new(support::binary::ticketing())
+            .arg("serve")
+            .env("DATABASE_URL", &db.url)
+            .env("HTTP_ADDR", &address)
+            .env("JWT_KEY", support::JWT_KEY)
+            .env("COOKIE_SECURE", "false")
+            .env("TEMPORAL_ADDRESS", support::temporal::shared_address())
+            .env(
+                "TEMPORAL_TASK_QUEUE",
+                format!("memory-{}", uuid::Uuid::new_v4().simple()),
+            )
+            .env("AUTH_ATTEMPTS_PER_ACCOUNT", "1000")
+            .env("AUTH_ATTEMPTS_PER_ADDRESS", "1000")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("ticketing serve starts"),
+    );
+    support::ports::wait_for_port(&address, "ticketing serve");
+    let api = support::http::Api::new(&format!("http://{address}"));
+    let user = api.new_user().await;
+    let before = peak_mib(server.0.id());
+
+    let body = json!({"email": user.email, "password": PASSWORD});
+    let answers = futures::future::join_all(
+        (0..100).map(|_| api.send(reqwest::Method::POST, "/api/users/token", None, Some(&body))),
+    )
+    .await;
+
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+    // Each waits its turn; one that waited too long is shed with 503, never a 500.
+    assert!(
+        statuses.iter().all(|s| [200, 503].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() >= 50,
+        "{statuses:?}"
+    );
+    let peak = peak_mib(server.0.id());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = memory_mib(server.0.id(), "VmRSS:");
+    eprintln!(
+        "ticketing serve: peak {before} MiB before, {peak} MiB during 100 sign-ins at once, \
+         {after} MiB resident after"
+    );
+    assert!(peak < 150, "peak resident memory {peak} MiB");
+    // The hashes' memory went back to the system.
+    assert!(
+        after <= before + 20,
+        "{after} MiB resident after, {before} MiB before"
+    );
+}
+
+#[tokio::test]
+async fn what_the_http_layer_refuses_by_itself_still_has_the_contracts_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let huge = "a".repeat(1 << 20);
+    let response = reqwest::Client::new()
+        .get(app.url("/api/tickets"))
+        .header("x-huge", huge)
+        .send()
+        .await
+        .unwrap();
+    let entries = error_entries(response, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE).await;
+    assert_eq!(entries[0].0, "Request Header Fields Too Large");
+
+    // A request hyper cannot parse (a header line without a colon), sent by hand.
+    let mut raw = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    raw.write_all(b"GET /api/tickets HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    raw.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(
+        answer.contains("content-type: application/json"),
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with(
+            r#"{"errors":[{"message":"Bad Request: the request could not be parsed"}]}"#
+        ),
+        "{answer}"
+    );
+}
