@@ -162,7 +162,7 @@ pub struct GuardArgs {
     pub trust_forwarded_for: bool,
 
     /// Passwords hashed or checked at once (19 MiB each); others wait, and get 503 after 10 s.
-    /// 0: one per CPU core.
+    /// 0: one per CPU core, at most one per 64 MiB of available memory.
     #[arg(long, env = "PASSWORD_HASHING_CONCURRENCY", value_name = "PASSWORD_HASHING_CONCURRENCY",
           default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=256))]
     pub password_hashing_concurrency: u64,
@@ -177,12 +177,32 @@ impl GuardArgs {
         }
     }
 
+    /// The configured bound, or else one hash per core, as far as the available memory allows a
+    /// hash (19 MiB) per 64 MiB.
     pub fn password_hashing_concurrency(&self) -> usize {
         match self.password_hashing_concurrency {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            0 => {
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+                let memory = available_memory_mib().map_or(usize::MAX, |mib| (mib / 64).max(1));
+                cores.min(memory)
+            }
             n => n as usize,
         }
     }
+}
+
+/// `MemAvailable` of `/proc/meminfo`, in MiB (`None` where there is no such file).
+fn available_memory_mib() -> Option<usize> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: usize = meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024)
 }
 
 #[derive(Debug, Args)]
