@@ -12,6 +12,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once at start-up: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Everything on one machine with embedded defaults: a Temporal dev server (unless
@@ -21,6 +23,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// The Temporal worker only (the order workflows and their activities); run as many as needed.
     Worker(WorkerArgs),
+    /// The outbox relay only: publishes every domain event to NATS JetStream (stream
+    /// `TICKETING`); run one or several (on PostgreSQL they take turns).
+    Relay(RelayArgs),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document (JSON) and exit.
@@ -84,6 +89,73 @@ pub struct CheckArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub temporal: TemporalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub nats: NatsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NatsArgs {
+    /// NATS with JetStream (`nats://host:4222`), where the relay publishes the events.
+    #[arg(long, env = "NATS_URL", value_name = "NATS_URL")]
+    pub nats_url: Option<String>,
+
+    /// The JetStream stream the events go to.
+    #[arg(
+        long,
+        env = "EVENTS_STREAM",
+        value_name = "EVENTS_STREAM",
+        default_value = "TICKETING"
+    )]
+    pub events_stream: String,
+
+    /// The first part of every event's subject (`ticketing.ticket.created`).
+    #[arg(
+        long,
+        env = "EVENTS_SUBJECT_PREFIX",
+        value_name = "EVENTS_SUBJECT_PREFIX",
+        default_value = "ticketing"
+    )]
+    pub events_subject_prefix: String,
+
+    /// How long the stream keeps an event, in seconds.
+    #[arg(long, env = "EVENTS_MAX_AGE_SECONDS", value_name = "EVENTS_MAX_AGE_SECONDS",
+          default_value_t = 7 * 24 * 3600, value_parser = clap::value_parser!(u64).range(60..))]
+    pub events_max_age_seconds: u64,
+
+    /// The stream's size limit in bytes (the oldest events go first).
+    #[arg(long, env = "EVENTS_MAX_BYTES", value_name = "EVENTS_MAX_BYTES",
+          default_value_t = 1 << 30, value_parser = clap::value_parser!(i64).range(1_048_576..))]
+    pub events_max_bytes: i64,
+
+    /// How long published events stay in the outbox table before the relay deletes them, in
+    /// seconds.
+    #[arg(long, env = "OUTBOX_RETENTION_SECONDS", value_name = "OUTBOX_RETENTION_SECONDS",
+          default_value_t = 24 * 3600, value_parser = clap::value_parser!(u64).range(0..))]
+    pub outbox_retention_seconds: u64,
+}
+
+impl NatsArgs {
+    /// The relay's settings; `None` without `NATS_URL`.
+    pub fn relay(&self) -> Option<events::RelaySettings> {
+        let nats_url = self.nats_url.clone().filter(|u| !u.trim().is_empty())?;
+        Some(events::RelaySettings {
+            nats_url,
+            stream: events::StreamSettings {
+                name: self.events_stream.clone(),
+                subject_prefix: self.events_subject_prefix.clone(),
+                max_age: std::time::Duration::from_secs(self.events_max_age_seconds),
+                max_bytes: self.events_max_bytes,
+                ..Default::default()
+            },
+            retention: std::time::Duration::from_secs(self.outbox_retention_seconds),
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -365,6 +437,8 @@ pub struct DevArgs {
     pub payment: PaymentArgs,
     #[command(flatten)]
     pub reconciler: ReconcilerArgs,
+    #[command(flatten)]
+    pub nats: NatsArgs,
 
     /// Key that signs session tokens; `dev` creates one in the data folder when unset.
     #[arg(long, env = "JWT_KEY", value_name = "JWT_KEY", hide_env_values = true)]

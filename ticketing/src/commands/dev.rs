@@ -118,6 +118,24 @@ async fn serve(
         "    worker       task queue {}, payments: {:?}, orders expire after {} s",
         temporal.task_queue, worker_config.gateway, args.orders.order_expiration_seconds
     );
+    match args.nats.relay() {
+        Some(relay) => {
+            eprintln!(
+                "    events       relayed to {} (stream {}, subjects {}.>)",
+                relay.nats_url, relay.stream.name, relay.stream.subject_prefix
+            );
+            let db = database::connect(database_url)
+                .await
+                .with_context(|| format!("cannot open the database {database_url}"))?;
+            // Ends with the process; a failure is logged and the rest goes on.
+            tokio::spawn(async move {
+                if let Err(error) = events::relay::run(db, relay, std::future::pending()).await {
+                    tracing::error!(error = %format!("{error:#}"), "the event relay stopped");
+                }
+            });
+        }
+        None => eprintln!("    events       kept in the outbox (set NATS_URL to relay them)"),
+    }
     eprintln!("  Press Ctrl-C to stop.");
     eprintln!();
     run_app_and_worker(app, worker).await

@@ -31,6 +31,16 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             tracing::info!(task_queue = %settings.temporal.task_queue, gateway = ?settings.gateway, "worker running");
             worker.run_until(shutdown_signal()).await
         }
+        Command::Relay(args) => {
+            let url = args.database.require()?;
+            let settings = args.nats.relay().ok_or_else(|| {
+                anyhow::anyhow!("NATS_URL is required (e.g. nats://127.0.0.1:4222)")
+            })?;
+            let db = database::connect(&url)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+            events::relay::run(db, settings, shutdown_signal()).await
+        }
         Command::Migrate(args) => {
             let url = args.require()?;
             let db = database::connect(&url)

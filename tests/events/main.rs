@@ -1,0 +1,220 @@
+//! The event bus against the real NATS JetStream (`NATS_URL`, 127.0.0.1:4222 by default): the
+//! relay publishes every domain event of the outbox, once, in order per record, as CloudEvents.
+//! Each test has a stream and subject prefix of its own.
+
+use std::{collections::HashMap, time::Duration};
+
+use async_nats::jetstream::{self, consumer};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use support::{TestApp, listed_and_ordered, spawn_app};
+
+fn nats_url() -> String {
+    std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// Relay settings of a stream of the test's own.
+fn settings() -> events::RelaySettings {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    events::RelaySettings {
+        nats_url: nats_url(),
+        stream: events::StreamSettings {
+            name: format!("TEST_{tag}"),
+            subject_prefix: format!("test{tag}"),
+            max_age: Duration::from_secs(600),
+            ..Default::default()
+        },
+        retention: Duration::from_secs(3600),
+    }
+}
+
+/// One event as a consumer sees it.
+#[derive(Debug, Clone)]
+struct Seen {
+    subject: String,
+    id: String,
+    kind: String,
+    record: String,
+    data: Value,
+}
+
+/// Every message on the test's stream, in stream order, once the stream has `count` of them (or
+/// 20 s have passed).
+async fn read_all(settings: &events::RelaySettings, count: usize) -> Vec<Seen> {
+    let client = async_nats::connect(settings.nats_url.as_str())
+        .await
+        .expect("NATS answers (start nats-server with -js)");
+    let js = jetstream::new(client);
+    let stream = js.get_stream(&settings.stream.name).await.unwrap();
+    let consumer = stream
+        .create_consumer(consumer::pull::OrderedConfig::default())
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while seen.len() < count {
+        let next = tokio::time::timeout_at(deadline, messages.next()).await;
+        let Ok(Some(Ok(message))) = next else { break };
+        let header = |name: &str| {
+            message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(name))
+                .map(|v| v.as_str().to_owned())
+                .unwrap_or_default()
+        };
+        seen.push(Seen {
+            subject: message.subject.to_string(),
+            id: header("ce-id"),
+            kind: header("ce-type"),
+            record: header("ce-subject"),
+            data: serde_json::from_slice(&message.payload).unwrap(),
+        });
+    }
+    seen
+}
+
+/// Runs a relay for the app's database in the background.
+fn relay(app: &TestApp, settings: &events::RelaySettings) {
+    let db = app.db.connection.clone();
+    let settings = settings.clone();
+    tokio::spawn(async move {
+        events::relay::run(db, settings, std::future::pending())
+            .await
+            .expect("the relay runs")
+    });
+}
+
+async fn outbox_len(app: &TestApp) -> usize {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    entities::event::Entity::find()
+        .count(&app.db.connection)
+        .await
+        .unwrap() as usize
+}
+
+#[tokio::test]
+async fn every_event_of_each_lifecycle_arrives_once_in_order() {
+    let app = spawn_app().await;
+    let settings = settings();
+    relay(&app, &settings);
+
+    // Paid, cancelled by the buyer, declined.
+    let paid = listed_and_ordered(&app, "Paid", json!(19.99)).await;
+    assert_eq!(
+        app.pay(&paid.buyer, &paid.order_id(), "tok_visa")
+            .await
+            .status(),
+        201
+    );
+    let cancelled = listed_and_ordered(&app, "Cancelled", json!(5)).await;
+    let path = format!("/api/orders/{}", cancelled.order_id());
+    let gone = app
+        .client
+        .delete(app.url(&path))
+        .bearer_auth(&cancelled.buyer.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 204);
+    let declined = listed_and_ordered(&app, "Declined", json!(7)).await;
+    let refused = app
+        .pay(&declined.buyer, &declined.order_id(), "tok_chargeDeclined")
+        .await;
+    assert_eq!(refused.status(), 402);
+
+    // The workflows write their last events a moment after the HTTP answers.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let written = outbox_len(&app).await;
+    let seen = read_all(&settings, written).await;
+    assert_eq!(seen.len(), written, "{seen:#?}");
+
+    // Once each, in the outbox's order.
+    let ids: Vec<i64> = seen.iter().map(|s| s.id.parse().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "once each, in order");
+    for event in &seen {
+        assert_eq!(
+            event.subject,
+            format!(
+                "{}.{}",
+                settings.stream.subject_prefix,
+                event.kind.replace(':', ".")
+            )
+        );
+    }
+    // Versions grow per record.
+    let mut last: HashMap<String, i64> = HashMap::new();
+    for event in seen.iter().filter(|e| e.data["version"].is_i64()) {
+        let version = event.data["version"].as_i64().unwrap();
+        let key = format!("{}:{}", event.kind.split(':').next().unwrap(), event.record);
+        if let Some(before) = last.insert(key.clone(), version) {
+            assert!(version > before, "{key}: version {version} after {before}");
+        }
+    }
+    // The paid order's story, in the original's shapes.
+    let of = |record: &str| -> Vec<&Seen> { seen.iter().filter(|e| e.record == record).collect() };
+    let paid_order = of(&paid.order_id());
+    let kinds: Vec<&str> = paid_order.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["order:created"], "{paid_order:#?}");
+    assert_eq!(paid_order[0].data["ticket"]["price"], json!(19.99));
+    let payment = seen
+        .iter()
+        .find(|e| e.kind == "payment:created" && e.data["orderId"] == paid.order_id().as_str())
+        .expect("payment:created");
+    assert!(payment.data["stripeId"].is_string(), "{payment:?}");
+    let ticket = of(&paid.ticket_id());
+    let kinds: Vec<&str> = ticket.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["ticket:created", "ticket:updated"], "{ticket:#?}");
+    assert_eq!(ticket[1].data["orderId"], paid.order_id().as_str());
+    for deal in [&cancelled, &declined] {
+        let kinds: Vec<&str> = of(&deal.order_id())
+            .iter()
+            .map(|e| e.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["order:created", "order:cancelled"]);
+        let ticket: Vec<&str> = of(&deal.ticket_id())
+            .iter()
+            .map(|e| e.kind.as_str())
+            .collect();
+        assert_eq!(
+            ticket,
+            ["ticket:created", "ticket:updated", "ticket:updated"]
+        );
+    }
+    delete_stream(&settings).await;
+}
+
+/// The test's stream is not left on the shared server.
+async fn delete_stream(settings: &events::RelaySettings) {
+    let client = async_nats::connect(settings.nats_url.as_str())
+        .await
+        .unwrap();
+    let _ = jetstream::new(client)
+        .delete_stream(&settings.stream.name)
+        .await;
+}
+
+#[tokio::test]
+async fn two_relays_at_once_publish_each_event_once_in_order() {
+    let app = spawn_app().await;
+    let settings = settings();
+    let seller = app.new_user().await;
+    for i in 0..30 {
+        app.create_ticket(&seller, &format!("Ticket {i}"), json!(10))
+            .await;
+    }
+    relay(&app, &settings);
+    relay(&app, &settings);
+    for i in 30..60 {
+        app.create_ticket(&seller, &format!("Ticket {i}"), json!(10))
+            .await;
+    }
+    let seen = read_all(&settings, 60).await;
+    let ids: Vec<i64> = seen.iter().map(|s| s.id.parse().unwrap()).collect();
+    assert_eq!(ids, (1..=60).collect::<Vec<i64>>());
+    delete_stream(&settings).await;
+}
