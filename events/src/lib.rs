@@ -6,6 +6,7 @@
 pub mod message;
 pub mod relay;
 pub mod stream;
+pub mod tail;
 
 pub use relay::RelaySettings;
 pub use stream::StreamSettings;

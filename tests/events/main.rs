@@ -218,3 +218,103 @@ async fn two_relays_at_once_publish_each_event_once_in_order() {
     assert_eq!(ids, (1..=60).collect::<Vec<i64>>());
     delete_stream(&settings).await;
 }
+
+/// The lines `ticketing events tail <args>` prints for the test's stream, until it has printed
+/// `count` of them (or 20 s have passed).
+async fn tail_lines(settings: &events::RelaySettings, args: &[&str], count: usize) -> Vec<String> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut tail = tokio::process::Command::new(support::binary::ticketing())
+        .args(["events", "tail"])
+        .args(args)
+        .env("NATS_URL", &settings.nats_url)
+        .env("EVENTS_STREAM", &settings.stream.name)
+        .env("EVENTS_SUBJECT_PREFIX", &settings.stream.subject_prefix)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("ticketing events tail starts");
+    let mut lines = BufReader::new(tail.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while printed.len() < count {
+        match tokio::time::timeout_at(deadline, lines.next_line()).await {
+            Ok(Ok(Some(line))) => printed.push(line),
+            _ => break,
+        }
+    }
+    printed
+}
+
+#[tokio::test]
+async fn events_tail_prints_one_line_per_event() {
+    let app = spawn_app().await;
+    let settings = settings();
+    relay(&app, &settings);
+    let deal = listed_and_ordered(&app, "Tailed", json!(10)).await;
+
+    let all = tail_lines(&settings, &["--from-start", "--durable", "all"], 3).await;
+    assert_eq!(all.len(), 3, "{all:#?}");
+    assert!(
+        all[0].contains(&format!(" ticket:created {} #1 ", deal.ticket_id())),
+        "{all:#?}"
+    );
+    assert!(
+        all[1].contains(&format!(" order:created {} #2 ", deal.order_id())),
+        "{all:#?}"
+    );
+    assert!(all[2].contains(" ticket:updated "), "{all:#?}");
+
+    let orders = tail_lines(
+        &settings,
+        &[
+            "--from-start",
+            "--durable",
+            "orders",
+            "--kind",
+            "order:created",
+        ],
+        1,
+    )
+    .await;
+    assert_eq!(orders.len(), 1);
+    assert!(orders[0].contains(" order:created "), "{orders:?}");
+    assert!(orders[0].contains(r#""status":"created""#), "{orders:?}");
+    delete_stream(&settings).await;
+}
+
+#[tokio::test]
+async fn check_reports_events_left_unpublished_where_a_relay_should_run() {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let app = spawn_app().await;
+    let mut late = entities::event::new(
+        entities::event::kind::TICKET_CREATED,
+        uuid::Uuid::new_v4(),
+        0,
+        json!({}),
+    );
+    late.created_at = Set(entities::now() - chrono::Duration::minutes(10));
+    entities::event::Entity::insert(late)
+        .exec_without_returning(&app.db.connection)
+        .await
+        .unwrap();
+    let check = |nats: Option<String>| {
+        let mut command = tokio::process::Command::new(support::binary::ticketing());
+        command
+            .arg("check")
+            .env("DATABASE_URL", &app.db.url)
+            .env("TEMPORAL_ADDRESS", &app.worker_config.temporal.address)
+            .env("TEMPORAL_NAMESPACE", &app.worker_config.temporal.namespace)
+            .env_remove("NATS_URL");
+        if let Some(url) = nats {
+            command.env("NATS_URL", url);
+        }
+        command.output()
+    };
+    // No relay configured: the outbox only waits.
+    let without = check(None).await.unwrap();
+    assert!(without.status.success(), "{without:?}");
+    let with = check(Some(nats_url())).await.unwrap();
+    assert!(!with.status.success());
+    let said = String::from_utf8_lossy(&with.stdout);
+    assert!(said.contains("is not published yet"), "{said}");
+}

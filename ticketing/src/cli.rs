@@ -38,6 +38,9 @@ pub enum Command {
     /// Workflow histories, for replay tests.
     #[command(subcommand)]
     History(HistoryCommand),
+    /// The events on the bus (NATS JetStream).
+    #[command(subcommand)]
+    Events(EventsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +92,10 @@ pub struct CheckArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub temporal: TemporalArgs,
+    /// With NATS_URL set (a relay should be publishing), events left unpublished for more than
+    /// five minutes disagree too.
+    #[command(flatten)]
+    pub nats: NatsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +163,28 @@ impl NatsArgs {
             retention: std::time::Duration::from_secs(self.outbox_retention_seconds),
         })
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Print one line per event (`<time> <kind> <record> #<id> <data>`) as they come, through a
+    /// durable consumer that goes on where the last tail of the same name stopped.
+    Tail(TailArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// Start at the first event the stream holds.
+    #[arg(long)]
+    pub from_start: bool,
+    /// Only events of this kind (`order:created`, `payment:created`, ...); repeatable.
+    #[arg(long = "kind", value_name = "KIND")]
+    pub kinds: Vec<String>,
+    /// The durable consumer's name.
+    #[arg(long, value_name = "NAME", default_value = "events-tail")]
+    pub durable: String,
+    #[command(flatten)]
+    pub nats: NatsArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,8 +30,13 @@ pub async fn run(args: &CheckArgs) -> anyhow::Result<bool> {
         settings.address, settings.namespace
     );
     let report = check::check(&db, Some(&client)).await;
+    let unpublished = match args.nats.relay() {
+        Some(_) => check::unpublished_events(&db).await?,
+        None => None,
+    };
     db.close().await.ok();
-    let report = report?;
+    let mut report = report?;
+    report.disagreements.extend(unpublished);
     if report.disagreements.is_empty() {
         println!(
             "all {} orders, {} tickets and {} payments agree",

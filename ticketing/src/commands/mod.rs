@@ -10,7 +10,7 @@ use std::time::Duration;
 use api::Application;
 use workflows::{OrderWorker, search_attributes, temporal};
 
-use crate::cli::{Command, HistoryCommand};
+use crate::cli::{Command, EventsCommand, HistoryCommand};
 
 /// Runs one command to its end.
 pub async fn run(command: Command) -> anyhow::Result<()> {
@@ -59,6 +59,23 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::History(HistoryCommand::Export(args)) => history::export(&args).await,
+        Command::Events(EventsCommand::Tail(args)) => {
+            let settings = args.nats.relay().ok_or_else(|| {
+                anyhow::anyhow!("NATS_URL is required (e.g. nats://127.0.0.1:4222)")
+            })?;
+            let options = events::tail::TailOptions {
+                from_start: args.from_start,
+                kinds: args.kinds.clone(),
+                durable: args.durable.clone(),
+            };
+            events::tail::tail(
+                &settings.nats_url,
+                &settings.stream,
+                &options,
+                std::io::stdout(),
+            )
+            .await
+        }
         Command::Openapi => {
             println!("{}", api::openapi::document());
             Ok(())

@@ -40,6 +40,47 @@ mod repair;
 pub use repair::{Repair, repair};
 mod rules;
 
+/// How long an event may wait in the outbox for a relay before `check` reports it.
+pub const UNPUBLISHED_AFTER: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The outbox's events written more than [`UNPUBLISHED_AFTER`] ago and still unpublished, as one
+/// disagreement naming how many and the oldest (only meaningful where a relay should run).
+pub async fn unpublished_events(db: &DatabaseConnection) -> anyhow::Result<Option<Disagreement>> {
+    use entities::event;
+    use sea_orm::PaginatorTrait;
+    let before = chrono::Utc::now() - UNPUBLISHED_AFTER;
+    let late = || {
+        event::Entity::find()
+            .filter(event::Column::PublishedAt.is_null())
+            .filter(event::Column::CreatedAt.lt(before))
+    };
+    let count = late()
+        .count(db)
+        .await
+        .context("counting unpublished events")?;
+    let Some(oldest) = late()
+        .order_by_asc(event::Column::Id)
+        .one(db)
+        .await
+        .context("reading the oldest unpublished event")?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Disagreement {
+        subject: format!("event {}", oldest.id),
+        problem: format!(
+            "{} of {}, written at {}, is not published yet, with {} more written over {} minutes ago: is the relay running (ticketing relay, NATS_URL)?",
+            oldest.kind,
+            oldest.aggregate_id,
+            oldest
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            count.saturating_sub(1),
+            UNPUBLISHED_AFTER.num_minutes()
+        ),
+    }))
+}
+
 /// The open orders more than [`rules::OVERDUE_AFTER`] past their expiry (their timer should
 /// have ended them: no worker runs, or their workflow is stuck).
 pub async fn overdue(db: &DatabaseConnection) -> anyhow::Result<Vec<Disagreement>> {
