@@ -3,6 +3,7 @@
 //! [`stream`] `TICKETING`, as CloudEvents ([`message`]): subject `ticketing.<kind>`, `ce-id` the
 //! event id. Delivery is at least once, in order per record; consumers de-duplicate by `ce-id`.
 
+pub mod asyncapi;
 pub mod message;
 pub mod relay;
 pub mod stream;

@@ -35,6 +35,7 @@ struct Seen {
     id: String,
     kind: String,
     record: String,
+    headers: Vec<String>,
     data: Value,
 }
 
@@ -69,6 +70,11 @@ async fn read_all(settings: &events::RelaySettings, count: usize) -> Vec<Seen> {
             id: header("ce-id"),
             kind: header("ce-type"),
             record: header("ce-subject"),
+            headers: message
+                .headers
+                .as_ref()
+                .map(|h| h.iter().map(|(name, _)| name.to_string()).collect())
+                .unwrap_or_default(),
             data: serde_json::from_slice(&message.payload).unwrap(),
         });
     }
@@ -96,9 +102,11 @@ async fn outbox_len(app: &TestApp) -> usize {
 
 #[tokio::test]
 async fn every_event_of_each_lifecycle_arrives_once_in_order() {
-    let app = spawn_app().await;
+    // Orders expire after 5 s: the paid, cancelled and declined ones end well before.
+    let app = support::spawn_app_with(|s| s.order_expiration_seconds = 5).await;
     let settings = settings();
     relay(&app, &settings);
+    let expired = listed_and_ordered(&app, "Expired", json!(3)).await;
 
     // Paid, cancelled by the buyer, declined.
     let paid = listed_and_ordered(&app, "Paid", json!(19.99)).await;
@@ -124,7 +132,27 @@ async fn every_event_of_each_lifecycle_arrives_once_in_order() {
         .await;
     assert_eq!(refused.status(), 402);
 
-    // The workflows write their last events a moment after the HTTP answers.
+    // The workflows write their last events a moment after the HTTP answers; the unpaid order
+    // expires.
+    let started = tokio::time::Instant::now();
+    loop {
+        use sea_orm::EntityTrait;
+        let order = entities::order::Entity::find_by_id(
+            uuid::Uuid::parse_str(&expired.order_id()).unwrap(),
+        )
+        .one(&app.db.connection)
+        .await
+        .unwrap()
+        .unwrap();
+        if !order.is_open() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the order did not expire"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let written = outbox_len(&app).await;
     let seen = read_all(&settings, written).await;
@@ -170,12 +198,20 @@ async fn every_event_of_each_lifecycle_arrives_once_in_order() {
     let kinds: Vec<&str> = ticket.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["ticket:created", "ticket:updated"], "{ticket:#?}");
     assert_eq!(ticket[1].data["orderId"], paid.order_id().as_str());
-    for deal in [&cancelled, &declined] {
+    let kinds: Vec<&str> = of(&expired.order_id())
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["order:created", "order:cancelled", "expiration:complete"]
+    );
+    for deal in [&expired, &cancelled, &declined] {
         let kinds: Vec<&str> = of(&deal.order_id())
             .iter()
             .map(|e| e.kind.as_str())
             .collect();
-        assert_eq!(kinds, ["order:created", "order:cancelled"]);
+        assert_eq!(kinds[..2], ["order:created", "order:cancelled"]);
         let ticket: Vec<&str> = of(&deal.ticket_id())
             .iter()
             .map(|e| e.kind.as_str())
@@ -185,7 +221,68 @@ async fn every_event_of_each_lifecycle_arrives_once_in_order() {
             ["ticket:created", "ticket:updated", "ticket:updated"]
         );
     }
+    assert_match_the_asyncapi_document(&seen);
     delete_stream(&settings).await;
+}
+
+/// Every message has its channel, the headers and the data fields the AsyncAPI document says.
+fn assert_match_the_asyncapi_document(seen: &[Seen]) {
+    let document = events::asyncapi::document();
+    let messages = &document["components"]["messages"];
+    let keys = |schema: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = schema["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        keys.sort();
+        keys
+    };
+    for event in seen {
+        let name = event.kind.replace(':', "_");
+        let message = &messages[&name];
+        assert!(message.is_object(), "{} is not in the document", event.kind);
+        let address = document["channels"][&name]["address"].as_str().unwrap();
+        assert!(
+            event
+                .subject
+                .ends_with(address.trim_start_matches("ticketing")),
+            "{} on {}",
+            event.kind,
+            event.subject
+        );
+        for required in message["headers"]["required"].as_array().unwrap() {
+            let required = required.as_str().unwrap();
+            assert!(
+                event
+                    .headers
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(required)),
+                "{}: no header {required}",
+                event.kind
+            );
+        }
+        let mut sent: Vec<String> = event.data.as_object().unwrap().keys().cloned().collect();
+        sent.sort();
+        assert_eq!(
+            sent,
+            keys(&message["payload"]),
+            "{}: {}",
+            event.kind,
+            event.data
+        );
+        for (field, schema) in message["payload"]["properties"].as_object().unwrap() {
+            if schema["type"] == "object" {
+                let mut nested: Vec<String> = event.data[field]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .cloned()
+                    .collect();
+                nested.sort();
+                assert_eq!(nested, keys(schema), "{}.{field}", event.kind);
+            }
+        }
+    }
 }
 
 /// The test's stream is not left on the shared server.

@@ -51,7 +51,21 @@ pub fn shared_address() -> &'static str {
     ADDRESS.get_or_init(start_shared)
 }
 
+/// Starts the shared server, trying again on new ports when it dies on start-up: the CLI picks
+/// its internal services' ports itself, and one of them can collide with ours.
 fn start_shared() -> String {
+    let mut last = String::new();
+    for _ in 0..3 {
+        match start_shared_once() {
+            Ok(address) => return address,
+            Err(log) => last = log,
+        }
+    }
+    panic!("the Temporal dev server would not stay up: {last}");
+}
+
+/// The address of a shared server that came up and stayed up, or its log.
+fn start_shared_once() -> Result<String, String> {
     let server = test_server();
     let log = std::env::temp_dir().join(format!("ticketing-tests-temporal-{}.log", server.port));
     // The server runs in the background of a small shell that ends it when this process ends.
@@ -94,7 +108,14 @@ fn start_shared() -> String {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    address
+    // Up is not enough: a service that could not bind its port brings the server down a moment
+    // later.
+    std::thread::sleep(Duration::from_millis(1500));
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    if said.contains("panic:") || std::net::TcpStream::connect(&address).is_err() {
+        return Err(said);
+    }
+    Ok(address)
 }
 
 /// A dev server a test owns: it keeps its data in a file, and can be stopped and started again

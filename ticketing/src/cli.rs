@@ -30,6 +30,8 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
+    /// Print the AsyncAPI 3 document of the events (JSON) and exit.
+    Asyncapi,
     /// Check that orders, tickets, payments and order workflows agree; print what disagrees.
     Check(CheckArgs),
     /// Benchmark full order lifecycles through HTTP, against a baseline workflow on the same

@@ -76,6 +76,13 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Asyncapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&events::asyncapi::document())?
+            );
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", api::openapi::document());
             Ok(())
