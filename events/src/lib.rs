@@ -9,5 +9,5 @@ pub mod relay;
 pub mod stream;
 pub mod tail;
 
-pub use relay::RelaySettings;
+pub use relay::{RelaySettings, RelayStats};
 pub use stream::StreamSettings;

@@ -28,6 +28,8 @@ const LOCK: i64 = 0x7469_636b_6574; // "ticket"
 const BATCH: u64 = 100;
 /// How often an idle relay looks for new rows.
 const POLL: Duration = Duration::from_millis(200);
+/// How often the relay measures how far behind the outbox it is.
+const MEASURE_EVERY: Duration = Duration::from_secs(2);
 /// How long a relay waits after a failure (NATS or the database away) before it tries again.
 const BACKOFF: Duration = Duration::from_secs(1);
 
@@ -39,6 +41,58 @@ pub struct RelaySettings {
     pub stream: stream::StreamSettings,
     /// Published rows older than this are deleted from the outbox.
     pub retention: Duration,
+}
+
+/// The relay's counters, ready for `/metrics`: how many events it published, and how far
+/// behind the outbox it is (as last measured, every few seconds). Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct RelayStats(std::sync::Arc<Counters>);
+
+#[derive(Debug, Default)]
+struct Counters {
+    published: std::sync::atomic::AtomicU64,
+    lag_events: std::sync::atomic::AtomicU64,
+    lag_seconds: std::sync::atomic::AtomicU64,
+}
+
+impl RelayStats {
+    /// Events published (and acknowledged) since the relay started.
+    pub fn published(&self) -> u64 {
+        self.0.published.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Events waiting in the outbox.
+    pub fn lag_events(&self) -> u64 {
+        self.0.lag_events.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How long the oldest waiting event has waited, in seconds.
+    pub fn lag_seconds(&self) -> u64 {
+        self.0
+            .lag_seconds
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn add_published(&self, n: usize) {
+        self.0
+            .published
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Measures the outbox's lag.
+    async fn measure(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
+        use sea_orm::PaginatorTrait;
+        let waiting = || event::Entity::find().filter(event::Column::PublishedAt.is_null());
+        let count = waiting().count(db).await?;
+        let oldest = waiting().order_by_asc(event::Column::Id).one(db).await?;
+        let seconds = oldest.map_or(0, |row| {
+            (chrono::Utc::now() - row.created_at).num_seconds().max(0) as u64
+        });
+        let relaxed = std::sync::atomic::Ordering::Relaxed;
+        self.0.lag_events.store(count, relaxed);
+        self.0.lag_seconds.store(seconds, relaxed);
+        Ok(())
+    }
 }
 
 /// Connects to NATS (retrying until it answers) with the stream in place.
@@ -59,20 +113,46 @@ pub async fn run(
     settings: RelaySettings,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    run_counted(db, settings, RelayStats::default(), shutdown).await
+}
+
+/// As [`run`], keeping `stats` up to date (and logging them every minute).
+pub async fn run_counted(
+    db: DatabaseConnection,
+    settings: RelaySettings,
+    stats: RelayStats,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let js = connect(&settings).await?;
+    let mut last_measure = std::time::Instant::now() - Duration::from_secs(3600);
     tracing::info!(nats = %settings.nats_url, stream = %settings.stream.name, "relaying the outbox");
     let mut shutdown = std::pin::pin!(shutdown);
     let mut last_prune = std::time::Instant::now() - Duration::from_secs(3600);
     loop {
         let pause = match relay_batch(&db, &js, &settings.stream.subject_prefix).await {
             Ok(0) => POLL,
-            Ok(_) => Duration::ZERO,
+            Ok(n) => {
+                stats.add_published(n);
+                Duration::ZERO
+            }
             Err(error) => {
                 tracing::warn!(error = %format!("{error:#}"), "relaying failed; trying again");
                 BACKOFF
             }
         };
+        if last_measure.elapsed() > MEASURE_EVERY {
+            if let Err(error) = stats.measure(&db).await {
+                tracing::debug!(%error, "cannot measure the outbox's lag");
+            }
+            last_measure = std::time::Instant::now();
+        }
         if last_prune.elapsed() > Duration::from_secs(60) {
+            tracing::info!(
+                published = stats.published(),
+                lag_events = stats.lag_events(),
+                lag_seconds = stats.lag_seconds(),
+                "event relay"
+            );
             match prune(&db, settings.retention).await {
                 Ok(pruned) if pruned > 0 => tracing::info!(pruned, "pruned published events"),
                 Ok(_) => {}

@@ -296,6 +296,38 @@ async fn delete_stream(settings: &events::RelaySettings) {
 }
 
 #[tokio::test]
+async fn the_relay_counts_what_it_published_and_how_far_behind_it_is() {
+    let app = spawn_app().await;
+    let settings = settings();
+    let seller = app.new_user().await;
+    for i in 0..5 {
+        app.create_ticket(&seller, &format!("Counted {i}"), json!(10))
+            .await;
+    }
+    let stats = events::RelayStats::default();
+    let db = app.db.connection.clone();
+    tokio::spawn(events::relay::run_counted(
+        db,
+        settings.clone(),
+        stats.clone(),
+        std::future::pending(),
+    ));
+    let started = tokio::time::Instant::now();
+    while stats.published() < 5 || stats.lag_events() > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "published {}, lag {}",
+            stats.published(),
+            stats.lag_events()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stats.published(), 5);
+    assert_eq!(stats.lag_seconds(), 0);
+    delete_stream(&settings).await;
+}
+
+#[tokio::test]
 async fn two_relays_at_once_publish_each_event_once_in_order() {
     let app = spawn_app().await;
     let settings = settings();
