@@ -15,7 +15,7 @@ use poem_openapi::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
     sea_query::{Expr, OnConflict},
 };
 use serde::{Deserialize, Serialize};
@@ -238,13 +238,19 @@ impl Claimed {
         }))
     }
 
+    /// This key's row while its answer is not recorded.
+    fn undecided(&self) -> Condition {
+        Condition::all()
+            .add(idempotency_key::Column::UserId.eq(self.user_id))
+            .add(idempotency_key::Column::Key.eq(self.key.as_str()))
+            .add(idempotency_key::Column::Answer.is_null())
+    }
+
     /// Gives the key back while nothing was done under it (no answer recorded): a retry is a
     /// first try.
     pub async fn forget(&self, db: &DatabaseConnection) -> Result<(), ApiError> {
         idempotency_key::Entity::delete_many()
-            .filter(idempotency_key::Column::UserId.eq(self.user_id))
-            .filter(idempotency_key::Column::Key.eq(self.key.as_str()))
-            .filter(idempotency_key::Column::Answer.is_null())
+            .filter(self.undecided())
             .exec(db)
             .await?;
         Ok(())
@@ -255,9 +261,7 @@ impl Claimed {
         let json = serde_json::to_string(answer).map_err(ApiError::internal)?;
         idempotency_key::Entity::update_many()
             .col_expr(idempotency_key::Column::Answer, Expr::value(json))
-            .filter(idempotency_key::Column::UserId.eq(self.user_id))
-            .filter(idempotency_key::Column::Key.eq(self.key.as_str()))
-            .filter(idempotency_key::Column::Answer.is_null())
+            .filter(self.undecided())
             .exec(db)
             .await?;
         Ok(())

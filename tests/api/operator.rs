@@ -22,6 +22,18 @@ async fn handle(
         .get_workflow_handle::<OrderWorkflow>(workflows::workflow_id(order))
 }
 
+/// An open order whose workflow an operator terminated (the order stays `created`).
+async fn terminated_order(app: &TestApp, title: &str) -> (support::Deal, Uuid) {
+    let deal = listed_and_ordered(app, title, json!(10)).await;
+    let order = uuid(&deal.order_id());
+    handle(app, order)
+        .await
+        .terminate(temporalio_client::WorkflowTerminateOptions::default())
+        .await
+        .unwrap();
+    (deal, order)
+}
+
 /// Waits (20 s at most) until the order is no longer open; its status and cancel reason.
 async fn settled(app: &TestApp, order: Uuid) -> (Status, Option<CancelReason>) {
     use sea_orm::EntityTrait;
@@ -90,13 +102,7 @@ async fn an_operators_cancellation_never_undoes_a_paid_order() {
 #[tokio::test]
 async fn a_terminated_order_is_repaired_by_check_repair() {
     let app = spawn_app().await;
-    let deal = listed_and_ordered(&app, "Terminated", json!(10)).await;
-    let order = uuid(&deal.order_id());
-    handle(&app, order)
-        .await
-        .terminate(temporalio_client::WorkflowTerminateOptions::default())
-        .await
-        .unwrap();
+    let (deal, order) = terminated_order(&app, "Terminated").await;
 
     let check = |repair: bool| {
         let mut command = tokio::process::Command::new(support::binary::ticketing());
@@ -142,13 +148,7 @@ async fn a_terminated_order_is_repaired_by_the_reconciler() {
         config.worker.reconcile_every = Some(Duration::from_secs(2));
     })
     .await;
-    let deal = listed_and_ordered(&app, "Terminated, reconciled", json!(10)).await;
-    let order = uuid(&deal.order_id());
-    handle(&app, order)
-        .await
-        .terminate(temporalio_client::WorkflowTerminateOptions::default())
-        .await
-        .unwrap();
+    let (deal, order) = terminated_order(&app, "Terminated, reconciled").await;
 
     // Within a few runs of the schedule, through the same cancel step.
     assert_eq!(
