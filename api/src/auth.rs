@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use entities::user;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use crate::{error::ApiError, settings::JwtKey, users};
+use crate::{error::ApiError, settings::JwtKey};
 
 /// The claims of a session token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,7 +118,7 @@ impl Sessions {
         if let Some(version) = self.0.versions.get(&claims.id) {
             return version == claims.sv;
         }
-        match users::store::session_version(&self.0.db, claims.id).await {
+        match session_version(&self.0.db, claims.id).await {
             Ok(Some(version)) => {
                 self.0.versions.insert(claims.id, version);
                 version == claims.sv
@@ -133,7 +133,7 @@ impl Sessions {
 
     /// Signs the user out of every session: tokens issued so far are refused from now on.
     pub async fn revoke(&self, user_id: Uuid) -> Result<(), ApiError> {
-        if let Some(version) = users::store::sign_out_everywhere(&self.0.db, user_id).await? {
+        if let Some(version) = sign_out_everywhere(&self.0.db, user_id).await? {
             self.0.versions.insert(user_id, version);
         }
         Ok(())
@@ -183,6 +183,31 @@ impl Sessions {
         let session: CookieSession = serde_json::from_slice(&json).ok()?;
         self.verify(&session.jwt).await
     }
+}
+
+/// The user's session version (see [`user::Model::session_version`]); `None` for no such user.
+async fn session_version(db: &DatabaseConnection, id: Uuid) -> Result<Option<i32>, ApiError> {
+    use sea_orm::QuerySelect;
+    Ok(user::Entity::find_by_id(id)
+        .select_only()
+        .column(user::Column::SessionVersion)
+        .into_tuple::<i32>()
+        .one(db)
+        .await?)
+}
+
+/// Raises the user's session version (signs every session of theirs out); the new version.
+async fn sign_out_everywhere(db: &DatabaseConnection, id: Uuid) -> Result<Option<i32>, ApiError> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::SessionVersion,
+            Expr::col(user::Column::SessionVersion).add(1),
+        )
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    session_version(db, id).await
 }
 
 /// The name of the session cookie.

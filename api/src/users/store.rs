@@ -42,31 +42,3 @@ pub async fn find_by_email(
 pub async fn email_taken(db: &DatabaseConnection, email: &Email) -> Result<bool, ApiError> {
     Ok(find_by_email(db, email).await?.is_some())
 }
-
-/// The user's session version (see [`user::Model::session_version`]); `None` for no such user.
-pub async fn session_version(db: &DatabaseConnection, id: Uuid) -> Result<Option<i32>, ApiError> {
-    use sea_orm::QuerySelect;
-    Ok(user::Entity::find_by_id(id)
-        .select_only()
-        .column(user::Column::SessionVersion)
-        .into_tuple::<i32>()
-        .one(db)
-        .await?)
-}
-
-/// Raises the user's session version (signs every session of theirs out); the new version.
-pub async fn sign_out_everywhere(
-    db: &DatabaseConnection,
-    id: Uuid,
-) -> Result<Option<i32>, ApiError> {
-    use sea_orm::sea_query::{Expr, ExprTrait};
-    user::Entity::update_many()
-        .col_expr(
-            user::Column::SessionVersion,
-            Expr::col(user::Column::SessionVersion).add(1),
-        )
-        .filter(user::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    session_version(db, id).await
-}
