@@ -37,6 +37,56 @@ pub struct Dependencies {
     temporal: String,
     /// A worker polls the order workflows' task queue.
     order_workers: String,
+    /// The event bus; informative only (the API works without it): `ok`, `off` (no `NATS_URL`:
+    /// events wait in the outbox), or what is wrong (NATS away, no relay publishing).
+    events: String,
+}
+
+/// What `/readyz` knows of the event bus.
+#[derive(Clone)]
+pub struct EventsHealth {
+    /// The process's follower of the event stream, when NATS is configured.
+    pub live: Option<events::live::LiveFeed>,
+    /// This process relays the outbox.
+    pub relay_here: bool,
+}
+
+/// Events that waited this long for the relay mean that none publishes.
+const RELAY_LATE: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl EventsHealth {
+    async fn state(&self, db: &DatabaseConnection) -> String {
+        let waiting = database::outbox::oldest_unpublished_age(db)
+            .await
+            .ok()
+            .flatten();
+        let late = waiting.filter(|age| *age > RELAY_LATE);
+        let Some(live) = &self.live else {
+            return match waiting {
+                Some(age) => format!(
+                    "off: NATS_URL is not set, so no relay runs; events wait in the outbox (the \
+                     oldest for {} s)",
+                    age.as_secs()
+                ),
+                None => "off: NATS_URL is not set, so no relay runs; events will wait in the \
+                         outbox"
+                    .to_owned(),
+            };
+        };
+        match (live.state(), late) {
+            (events::live::FeedState::Waiting(why), _) => why,
+            (events::live::FeedState::Following, Some(age)) => format!(
+                "behind: the oldest event not yet published has waited {} s ({})",
+                age.as_secs(),
+                if self.relay_here {
+                    "this process relays: see its log"
+                } else {
+                    "is a relay running? RELAY_EVENTS=true or `ticketing relay`"
+                }
+            ),
+            (events::live::FeedState::Following, None) => "ok".to_owned(),
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -71,9 +121,15 @@ impl HealthApi {
     /// Readiness
     ///
     /// 200 when the database and Temporal answer and a worker polls the order task queue; 503
-    /// (with `Retry-After`) naming what is missing otherwise.
+    /// (with `Retry-After`) naming what is missing otherwise. The event bus is reported, not
+    /// required: without it events wait in the outbox and the pages do not update live.
     #[oai(path = "/readyz", method = "get")]
-    async fn readyz(&self, db: Data<&DatabaseConnection>, orders: Data<&OrderClient>) -> Ready {
+    async fn readyz(
+        &self,
+        db: Data<&DatabaseConnection>,
+        orders: Data<&OrderClient>,
+        bus: Data<&EventsHealth>,
+    ) -> Ready {
         let ok = || "ok".to_owned();
         let database = match database::ping(&db).await {
             Ok(()) => ok(),
@@ -93,6 +149,7 @@ impl HealthApi {
                 Err(e) => (ok(), format!("unknown: {}", brief(&e.0))),
             },
         };
+        let events = bus.state(&db).await;
         let ready = [&database, &temporal, &order_workers]
             .iter()
             .all(|state| state.as_str() == "ok");
@@ -102,6 +159,7 @@ impl HealthApi {
                 database: database.clone(),
                 temporal: temporal.clone(),
                 order_workers: order_workers.clone(),
+                events: events.clone(),
             },
             errors,
         };

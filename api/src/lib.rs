@@ -21,5 +21,5 @@ pub mod tags;
 pub mod tickets;
 pub mod users;
 
-pub use settings::{InvalidSetting, JwtKey, Settings};
+pub use settings::{EventBus, InvalidSetting, JwtKey, Settings};
 pub use startup::Application;

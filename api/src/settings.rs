@@ -55,4 +55,15 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// How many passwords may be hashed or checked at once (each takes 19 MiB).
     pub password_hashing_concurrency: usize,
+    /// The event bus, if any: the pages follow it live, `/readyz` reports on it.
+    pub events: EventBus,
+}
+
+/// The event bus as the HTTP application sees it.
+#[derive(Debug, Clone, Default)]
+pub struct EventBus {
+    /// NATS and the event stream (`NATS_URL`): the pages follow the events live.
+    pub bus: Option<events::BusSettings>,
+    /// This process relays the outbox too (`RELAY_EVENTS`).
+    pub relay_here: bool,
 }

@@ -17,7 +17,7 @@ use crate::{
     Settings,
     auth::{Passwords, Sessions},
     bare_errors::JsonErrors,
-    error, limits,
+    error, health, limits,
     limits::CredentialLimiter,
     openapi, orders, request_log, security_headers,
 };
@@ -27,6 +27,7 @@ pub struct Application {
     acceptor: JsonErrors<TcpAcceptor>,
     port: u16,
     endpoint: poem::endpoint::BoxEndpoint<'static, Response>,
+    live: Option<events::live::LiveFeed>,
 }
 
 impl Application {
@@ -61,8 +62,16 @@ impl Application {
             config.jwt_ttl_seconds,
             config.cookie_secure,
         );
+        // One follower of the event stream for the whole process; the pages' live updates
+        // come from it.
+        let live = config.events.bus.clone().map(events::live::LiveFeed::start);
         let pages = web::WebConfig {
             stripe: config.stripe_card_form,
+            live: live.clone(),
+        };
+        let bus = health::EventsHealth {
+            live: live.clone(),
+            relay_here: config.events.relay_here,
         };
         let limiter = CredentialLimiter::new(config.credential_limits);
         limiter.spawn_forgetting();
@@ -78,13 +87,14 @@ impl Application {
             sessions,
             (orders, admission),
             config.body_limit_bytes as usize,
-            pages,
+            (pages, bus),
             guards,
         );
         Ok(Application {
             acceptor: JsonErrors(acceptor),
             port,
             endpoint,
+            live,
         })
     }
 
@@ -92,11 +102,19 @@ impl Application {
         self.port
     }
 
-    /// Serves until `shutdown` completes, then lets requests in flight finish (up to 10 s).
+    /// Serves until `shutdown` completes, then lets requests in flight finish (up to 10 s); the
+    /// pages' live streams end at once.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let live = self.live;
+        let shutdown = async move {
+            shutdown.await;
+            if let Some(live) = live {
+                live.stop();
+            }
+        };
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.endpoint, shutdown, Some(Duration::from_secs(10)))
             .await
@@ -119,7 +137,7 @@ pub fn routes(
     sessions: Sessions,
     (orders, admission): (OrderClient, orders::Admission),
     body_limit: usize,
-    pages: web::WebConfig,
+    (pages, bus): (web::WebConfig, health::EventsHealth),
     guards: Guards,
 ) -> poem::endpoint::BoxEndpoint<'static, Response> {
     let Guards {
@@ -141,6 +159,7 @@ pub fn routes(
         .data(admission)
         .data(passwords)
         .data(limiter)
+        .data(bus)
         .around(move |ep, req| limit_body(ep, req, body_limit))
         .around(error::render_errors)
         .map_to_response()

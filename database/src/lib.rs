@@ -3,6 +3,7 @@
 //! as "the database is away" (503, not 500), and scratch databases for tests and the benchmark.
 
 pub mod batch;
+pub mod outbox;
 
 pub use batch::ReadFailed;
 

@@ -4,10 +4,13 @@
 //! event id. Delivery is at least once, in order per record; consumers de-duplicate by `ce-id`.
 
 pub mod asyncapi;
+pub mod bus;
+pub mod live;
 pub mod message;
 pub mod relay;
 pub mod stream;
 pub mod tail;
 
+pub use bus::BusSettings;
 pub use relay::{RelaySettings, RelayStats};
 pub use stream::StreamSettings;

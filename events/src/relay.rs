@@ -8,37 +8,52 @@
 //! - **One at a time, in order.** On PostgreSQL a batch holds a transaction-scoped advisory lock:
 //!   several relays may run, one publishes at a time, and each takes the lowest ids left. On SQLite
 //!   run one relay (the transaction serialises writers, but not the reads before them).
+//! - **Woken, not polling.** On PostgreSQL every commit that writes events notifies the relay
+//!   (`LISTEN`, [`database::outbox`]): an idle relay publishes at once and otherwise asks the
+//!   database only every few seconds, in case a notification was lost. On SQLite it polls.
+//! - **Outages.** NATS or the database away: the relay says so once, tries again every second,
+//!   puts the stream back if the server lost it, and says when it relays again.
 //! - **Retention.** Published rows older than the retention are deleted.
 
-use std::{future::Future, time::Duration};
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
+    time::{Duration, Instant},
+};
 
 use anyhow::Context;
 use async_nats::jetstream;
+use database::outbox::Wakeups;
 use entities::event;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Statement, TransactionTrait, sea_query::Expr,
 };
 
-use crate::{message::Message, stream};
+use crate::{bus, bus::BusSettings, message::Message, stream};
 
 /// The advisory lock every relay takes for a batch (PostgreSQL).
 const LOCK: i64 = 0x7469_636b_6574; // "ticket"
 /// Rows per batch.
 const BATCH: u64 = 100;
-/// How often an idle relay looks for new rows.
+/// How often an idle relay looks for new rows when nothing tells it that some were written
+/// (SQLite); on PostgreSQL a notification wakes it, and this is only the fallback.
 const POLL: Duration = Duration::from_millis(200);
+const FALLBACK_POLL: Duration = Duration::from_secs(5);
 /// How often the relay measures how far behind the outbox it is.
 const MEASURE_EVERY: Duration = Duration::from_secs(2);
+/// How often the relay logs its counters and prunes the outbox.
+const REPORT_EVERY: Duration = Duration::from_secs(60);
 /// How long a relay waits after a failure (NATS or the database away) before it tries again.
 const BACKOFF: Duration = Duration::from_secs(1);
 
 /// What a relay needs.
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
-    /// `nats://host:4222`
-    pub nats_url: String,
-    pub stream: stream::StreamSettings,
+    pub bus: BusSettings,
     /// Published rows older than this are deleted from the outbox.
     pub retention: Duration,
 }
@@ -46,37 +61,33 @@ pub struct RelaySettings {
 /// The relay's counters, ready for `/metrics`: how many events it published, and how far
 /// behind the outbox it is (as last measured, every few seconds). Cheap to clone.
 #[derive(Debug, Clone, Default)]
-pub struct RelayStats(std::sync::Arc<Counters>);
+pub struct RelayStats(Arc<Counters>);
 
 #[derive(Debug, Default)]
 struct Counters {
-    published: std::sync::atomic::AtomicU64,
-    lag_events: std::sync::atomic::AtomicU64,
-    lag_seconds: std::sync::atomic::AtomicU64,
+    published: AtomicU64,
+    lag_events: AtomicU64,
+    lag_seconds: AtomicU64,
 }
 
 impl RelayStats {
     /// Events published (and acknowledged) since the relay started.
     pub fn published(&self) -> u64 {
-        self.0.published.load(std::sync::atomic::Ordering::Relaxed)
+        self.0.published.load(Relaxed)
     }
 
     /// Events waiting in the outbox.
     pub fn lag_events(&self) -> u64 {
-        self.0.lag_events.load(std::sync::atomic::Ordering::Relaxed)
+        self.0.lag_events.load(Relaxed)
     }
 
     /// How long the oldest waiting event has waited, in seconds.
     pub fn lag_seconds(&self) -> u64 {
-        self.0
-            .lag_seconds
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.0.lag_seconds.load(Relaxed)
     }
 
     fn add_published(&self, n: usize) {
-        self.0
-            .published
-            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        self.0.published.fetch_add(n as u64, Relaxed);
     }
 
     /// Measures the outbox's lag.
@@ -88,23 +99,45 @@ impl RelayStats {
         let seconds = oldest.map_or(0, |row| {
             (chrono::Utc::now() - row.created_at).num_seconds().max(0) as u64
         });
-        let relaxed = std::sync::atomic::Ordering::Relaxed;
-        self.0.lag_events.store(count, relaxed);
-        self.0.lag_seconds.store(seconds, relaxed);
+        self.0.lag_events.store(count, Relaxed);
+        self.0.lag_seconds.store(seconds, Relaxed);
         Ok(())
     }
 }
 
-/// Connects to NATS (retrying until it answers) with the stream in place.
-pub async fn connect(settings: &RelaySettings) -> anyhow::Result<jetstream::Context> {
-    let client = async_nats::ConnectOptions::new()
-        .retry_on_initial_connect()
-        .connect(&settings.nats_url)
-        .await
-        .with_context(|| format!("cannot connect to NATS_URL {}", settings.nats_url))?;
-    let js = jetstream::new(client);
-    stream::ensure(&js, &settings.stream).await?;
-    Ok(js)
+/// Makes sure the stream is in place, trying again every few seconds until NATS answers (or
+/// `give_up` passes, if given).
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    settings: &BusSettings,
+    give_up: Option<Duration>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut said = false;
+    // A moment at first (the client is still connecting), then every two seconds.
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match stream::ensure(js, &settings.stream).await {
+            Ok(()) => {
+                if said {
+                    tracing::info!(nats = %settings.nats_url, "NATS answers again");
+                }
+                return Ok(());
+            }
+            Err(error) if give_up.is_some_and(|limit| started.elapsed() >= limit) => {
+                return Err(error);
+            }
+            Err(error) => {
+                if !said && started.elapsed() > BACKOFF {
+                    tracing::warn!(nats = %settings.nats_url, error = %format!("{error:#}"),
+                        "NATS does not answer; events wait in the outbox until it does");
+                    said = true;
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(BACKOFF * 2);
+            }
+        }
+    }
 }
 
 /// Relays until `shutdown` completes (finishing the batch in flight).
@@ -123,30 +156,57 @@ pub async fn run_counted(
     stats: RelayStats,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let js = connect(&settings).await?;
-    let mut last_measure = std::time::Instant::now() - Duration::from_secs(3600);
-    tracing::info!(nats = %settings.nats_url, stream = %settings.stream.name, "relaying the outbox");
     let mut shutdown = std::pin::pin!(shutdown);
-    let mut last_prune = std::time::Instant::now() - Duration::from_secs(3600);
+    let client = bus::client(&settings.bus, "ticketing relay").await?;
+    let js = bus::jetstream(client);
+    tokio::select! {
+        _ = &mut shutdown => return Ok(()),
+        ensured = ensure_stream(&js, &settings.bus, None) => ensured?,
+    }
+    let mut wakeups = match Wakeups::listen(&db).await {
+        Ok(wakeups) => wakeups,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for new events; polling instead");
+            None
+        }
+    };
+    tracing::info!(nats = %settings.bus.nats_url, stream = %settings.bus.stream.name,
+        woken = if wakeups.is_some() { "by notifications" } else { "by polling" },
+        "relaying the outbox");
+    let mut last_measure = Instant::now() - MEASURE_EVERY;
+    let mut last_report = Instant::now();
+    let mut failing: Option<Instant> = None;
+    let prefix = &settings.bus.stream.subject_prefix;
     loop {
-        let pause = match relay_batch(&db, &js, &settings.stream.subject_prefix).await {
-            Ok(0) => POLL,
+        let next = match relay_batch(&db, &js, prefix).await {
             Ok(n) => {
+                if let Some(since) = failing.take() {
+                    tracing::info!(after_seconds = since.elapsed().as_secs(), "relaying again");
+                }
                 stats.add_published(n);
-                Duration::ZERO
+                if n > 0 { Next::Now } else { Next::Idle }
             }
             Err(error) => {
-                tracing::warn!(error = %format!("{error:#}"), "relaying failed; trying again");
-                BACKOFF
+                // Said once per outage, not once a second.
+                if failing.is_none() {
+                    tracing::warn!(error = %format!("{error:#}"),
+                        "relaying failed; trying again every second");
+                    failing = Some(Instant::now());
+                } else {
+                    tracing::debug!(error = %format!("{error:#}"), "relaying failed again");
+                }
+                // The stream may be gone with the server's data: put it back.
+                let _ = stream::ensure(&js, &settings.bus.stream).await;
+                Next::After(BACKOFF)
             }
         };
         if last_measure.elapsed() > MEASURE_EVERY {
             if let Err(error) = stats.measure(&db).await {
                 tracing::debug!(%error, "cannot measure the outbox's lag");
             }
-            last_measure = std::time::Instant::now();
+            last_measure = Instant::now();
         }
-        if last_prune.elapsed() > Duration::from_secs(60) {
+        if last_report.elapsed() > REPORT_EVERY {
             tracing::info!(
                 published = stats.published(),
                 lag_events = stats.lag_events(),
@@ -158,13 +218,32 @@ pub async fn run_counted(
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "pruning the outbox failed"),
             }
-            last_prune = std::time::Instant::now();
+            last_report = Instant::now();
         }
+        let pause = async {
+            match (next, wakeups.as_mut()) {
+                (Next::Now, _) => {}
+                (Next::After(pause), _) => tokio::time::sleep(pause).await,
+                (Next::Idle, Some(wakeups)) => wakeups.wait(FALLBACK_POLL).await,
+                (Next::Idle, None) => tokio::time::sleep(POLL).await,
+            }
+        };
         tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            _ = tokio::time::sleep(pause) => {}
+            _ = pause => {}
         }
     }
+}
+
+/// What the relay does after a batch.
+#[derive(Clone, Copy)]
+enum Next {
+    /// There may be more: go on.
+    Now,
+    /// Nothing was waiting: wait until events are written.
+    Idle,
+    /// Something failed: wait a while.
+    After(Duration),
 }
 
 /// Publishes the next batch of unpublished rows and marks them; how many it published (0 when

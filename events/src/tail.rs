@@ -6,7 +6,7 @@ use std::io::Write;
 use async_nats::jetstream::{self, consumer};
 use futures::StreamExt;
 
-use crate::{message, stream::StreamSettings};
+use crate::{bus::BusSettings, message};
 
 /// What to follow.
 #[derive(Debug, Clone)]
@@ -38,12 +38,12 @@ pub fn line(headers: Option<&async_nats::HeaderMap>, payload: &[u8]) -> String {
 
 /// Prints events to `out` until the connection ends (or the process is stopped).
 pub async fn tail(
-    nats_url: &str,
-    stream: &StreamSettings,
+    bus: &BusSettings,
     options: &TailOptions,
     mut out: impl Write,
 ) -> anyhow::Result<()> {
-    let client = async_nats::connect(nats_url)
+    let (nats_url, stream) = (&bus.nats_url, &bus.stream);
+    let client = async_nats::connect(nats_url.as_str())
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to NATS_URL {nats_url}: {e}"))?;
     let js = jetstream::new(client);

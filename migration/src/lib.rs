@@ -9,6 +9,7 @@ mod m20261124_000004_orders;
 mod m20261124_000005_payments;
 mod m20261202_000006_idempotency_keys;
 mod m20261202_000007_session_versions;
+pub mod m20261202_000008_outbox_relay;
 mod names;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_payments::Migration),
             Box::new(m20261202_000006_idempotency_keys::Migration),
             Box::new(m20261202_000007_session_versions::Migration),
+            Box::new(m20261202_000008_outbox_relay::Migration),
         ]
     }
 }

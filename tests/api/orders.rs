@@ -169,16 +169,22 @@ fn contract_time(text: &Value) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// Asserts an order body: exactly the contract's keys and these values.
+/// Asserts an order body: exactly the contract's keys (and, for a cancelled order, the additive
+/// `cancelReason`) and these values.
 fn assert_order(order: &Value, buyer: &TestUser, ticket: &Value, status: &str) {
     let object = order.as_object().expect("an order object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(
-        keys,
-        ["expiresAt", "id", "status", "ticket", "userId", "version"],
-        "{order}"
-    );
+    let mut expected = vec!["expiresAt", "id", "status", "ticket", "userId", "version"];
+    if status == "cancelled" {
+        expected.insert(0, "cancelReason");
+        let reason = order["cancelReason"].as_str().unwrap_or_default();
+        assert!(
+            ["buyer", "expired", "declined", "operator"].contains(&reason),
+            "{order}"
+        );
+    }
+    assert_eq!(keys, expected, "{order}");
     uuid(order["id"].as_str().expect("an id"));
     assert_eq!(order["userId"], buyer.id.as_str(), "{order}");
     assert_eq!(order["status"], status, "{order}");
@@ -562,6 +568,7 @@ async fn cancel_frees_the_ticket_for_another_buyer() {
     );
     let order = get_order(&app, &deal.buyer, &deal.order_id()).await;
     assert_order(&order, &deal.buyer, &deal.ticket, "cancelled");
+    assert_eq!(order["cancelReason"], "buyer", "{order}");
     assert_ticket_free(&app, &deal.ticket_id()).await;
 
     let second = app.new_user().await;
@@ -655,6 +662,7 @@ async fn an_unpaid_order_expires_by_itself_and_frees_the_ticket() {
     let order = wait_for_status(&app, &deal.buyer, &deal.order_id(), "cancelled").await;
 
     assert_order(&order, &deal.buyer, &deal.ticket, "cancelled");
+    assert_eq!(order["cancelReason"], "expired", "{order}");
     assert!(
         Utc::now() >= expires_at,
         "cancelled no earlier than expiresAt {expires_at}"

@@ -247,6 +247,11 @@ async fn a_declined_card_answers_402_and_cancels_the_order() {
 
     assert_error(response, StatusCode::PAYMENT_REQUIRED, DECLINED).await;
     assert_order_status(&app, &deal, "cancelled").await;
+    let order = get_order(&app, &deal.buyer, &deal.order_id()).await;
+    assert_eq!(
+        order["cancelReason"], "declined",
+        "the order says why: {order}"
+    );
     assert_ticket_free(&app, &deal.ticket_id()).await;
     assert!(app.sandbox.charges().is_empty(), "nothing was charged");
     assert!(payment_rows(&app, &deal.order_id()).await.is_empty());

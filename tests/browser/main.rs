@@ -410,3 +410,123 @@ async fn signing_in_returns_to_the_page_asked_for() {
     .await;
     println!("screenshots: {}", screenshots_dir().display());
 }
+
+/// A bearer token for a user who signed up in the browser with [`PASSWORD`].
+async fn token_of(app: &support::TestApp, email: &str) -> String {
+    let response = app
+        .api()
+        .send(
+            reqwest::Method::POST,
+            "/api/users/token",
+            None,
+            Some(&json!({"email": email, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// Whether the page is still the document marked by [`mark_document`] (it did not reload).
+async fn same_document(b: &Browser) -> bool {
+    b.script("return window.__sameDocument === true;").await == json!(true)
+}
+
+async fn mark_document(b: &Browser) {
+    b.script("window.__sameDocument = true; return true;").await;
+}
+
+/// 6. With the event bus, the pages follow changes without a reload: the listing drops a ticket
+/// the moment another buyer reserves it, shows it again when that order is cancelled, and shows
+/// a new listing; the order page turns to paid when the order is paid elsewhere, and to expired
+/// when its window runs out.
+#[tokio::test]
+async fn the_pages_follow_changes_live() {
+    // The browser first: a missing one fails the test at once.
+    let driver = ChromeDriver::start(90).await;
+    let (app, _relay) = support::spawn_live_app_with(|c| c.app.order_expiration_seconds = 12).await;
+    bounded(Duration::from_secs(180), async {
+        let api = app.api();
+        let seller = api.new_user().await;
+        let first = api.ticket(&seller.token, "Live one", json!(15)).await;
+        let first_id = first["id"].as_str().unwrap().to_owned();
+
+        // A visitor watches the listing while someone else reserves the ticket.
+        let watcher = driver.session(&app.address, "watcher").await;
+        watcher.goto("/").await;
+        expect_on_sale(&watcher, &first_id, "Live one", "15").await;
+        mark_document(&watcher).await;
+        let other = api.new_user().await;
+        let order = support::order_ticket(&app, &other, &first_id).await;
+        let item = format!(r#"ul#tickets li[data-ticket-id="{first_id}"]"#);
+        watcher
+            .eventually(
+                "the reserved ticket leaves the listing",
+                Duration::from_secs(15),
+                async |b| match b.try_find(&item).await {
+                    Ok(_) => Err("it is still listed".into()),
+                    Err(_) => Ok(()),
+                },
+            )
+            .await;
+        watcher.shot("reserved-gone").await;
+        let cancelled = api
+            .cancel(&other.token, order["id"].as_str().unwrap())
+            .await;
+        assert_eq!(cancelled.status(), 204);
+        expect_on_sale(&watcher, &first_id, "Live one", "15").await;
+        let fresh = api.ticket(&seller.token, "Just listed", json!(7.5)).await;
+        let fresh_id = fresh["id"].as_str().unwrap().to_owned();
+        expect_on_sale(&watcher, &fresh_id, "Just listed", "7.50").await;
+        if !same_document(&watcher).await {
+            watcher
+                .fail::<()>("the listing reloaded itself to follow the changes".into())
+                .await;
+        }
+        watcher.shot("freed-and-new").await;
+        watcher.close().await;
+
+        // A buyer's order page turns to paid when the order is paid from elsewhere.
+        let b = driver.session(&app.address, "live-buyer").await;
+        let email = new_email("live-buyer");
+        sign_up(&b, &email).await;
+        let paid_order = purchase_from_home(&b, &fresh_id, "Just listed", "7.50").await;
+        mark_document(&b).await;
+        let token = token_of(&app, &email).await;
+        let paid = api.pay(&token, &paid_order, "tok_visa").await;
+        assert_eq!(paid.status(), 201);
+        b.expect_attr(
+            "#status",
+            "data-status",
+            "complete",
+            Duration::from_secs(20),
+        )
+        .await;
+        b.expect_text("#status", "Paid", PATIENCE).await;
+        b.expect_absent("form#pay").await;
+        if !same_document(&b).await {
+            b.fail::<()>("the order page reloaded itself to show the payment".into())
+                .await;
+        }
+        b.shot("paid-live").await;
+
+        // And to expired when nobody pays.
+        let expiring = purchase_from_home(&b, &first_id, "Live one", "15").await;
+        mark_document(&b).await;
+        b.expect_text("#status", "Expired", Duration::from_secs(40))
+            .await;
+        b.expect_attr("#status", "data-status", "cancelled", PATIENCE)
+            .await;
+        b.expect_absent("form#pay").await;
+        if !same_document(&b).await {
+            b.fail::<()>(format!(
+                "the page of order {expiring} reloaded itself to show the expiry"
+            ))
+            .await;
+        }
+        b.shot("expired-live").await;
+        b.close().await;
+    })
+    .await;
+    println!("screenshots: {}", screenshots_dir().display());
+}

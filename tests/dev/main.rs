@@ -1,7 +1,8 @@
 //! `ticketing dev` as a newcomer runs it: the binary starts its own Temporal dev server (from the
-//! `temporal` CLI, which must be installed: a missing CLI fails this test), keeps everything in its
-//! data folder, serves the API, registers the search attributes, exposes the Temporal UI, and
-//! stops cleanly (taking its Temporal server with it) on SIGTERM.
+//! `temporal` CLI, which must be installed: a missing CLI fails this test) and its own NATS server
+//! (`nats-server`, likewise), keeps everything in its data folder, serves the API, registers the
+//! search attributes, exposes the Temporal UI, relays the events (which `ticketing events tail`
+//! shows), and stops cleanly (taking its servers with it) on SIGTERM.
 
 use std::{
     path::Path,
@@ -45,19 +46,26 @@ async fn wait_until_up(client: &reqwest::Client, url: &str, child: &mut Child, l
     }
 }
 
-/// `ticketing dev` in `dir` on the given ports (HTTP, Temporal, Temporal UI), with nothing else
-/// configured, its output in `log`.
-fn start_dev(dir: &Path, (http, temporal, ui): (u16, u16, u16), log: &Path) -> Child {
+/// Free ports for `dev`: HTTP, Temporal, the Temporal UI, NATS.
+fn dev_ports() -> (u16, u16, u16, u16) {
+    (free_port(), free_port(), free_port(), free_port())
+}
+
+/// `ticketing dev` in `dir` on the given ports (HTTP, Temporal, Temporal UI, NATS), with nothing
+/// else configured, its output in `log`.
+fn start_dev(dir: &Path, (http, temporal, ui, nats): (u16, u16, u16, u16), log: &Path) -> Child {
     Command::new(support::binary::ticketing())
         .arg("dev")
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("JWT_KEY")
         .env_remove("TEMPORAL_ADDRESS")
+        .env_remove("NATS_URL")
         .env_remove("DATA_DIR")
         .env("HTTP_ADDR", format!("127.0.0.1:{http}"))
         .env("TEMPORAL_DEV_PORT", temporal.to_string())
         .env("TEMPORAL_UI_PORT", ui.to_string())
+        .env("NATS_DEV_PORT", nats.to_string())
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(log).unwrap())
         .stderr(std::fs::File::options().append(true).open(log).unwrap())
@@ -76,6 +84,33 @@ async fn order_a_ticket(base: &str) -> String {
     assert_eq!(response.status(), 201);
     let order: Value = response.json().await.unwrap();
     order["id"].as_str().unwrap().to_owned()
+}
+
+/// The first `count` lines `ticketing events tail --from-start` prints in `dir` with nothing
+/// configured (so it follows the `dev` running there), within 20 s.
+async fn events_tail(dir: &Path, count: usize) -> Vec<String> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut tail = tokio::process::Command::new(support::binary::ticketing())
+        .args(["events", "tail", "--from-start"])
+        .current_dir(dir)
+        .env_remove("NATS_URL")
+        .env_remove("DATA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("ticketing events tail starts");
+    let mut lines = BufReader::new(tail.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while printed.len() < count {
+        match tokio::time::timeout_at(deadline, lines.next_line()).await {
+            Ok(Ok(Some(line))) => printed.push(line),
+            _ => break,
+        }
+    }
+    assert_eq!(printed.len(), count, "{printed:#?}");
+    printed
 }
 
 /// `temporal <args> --output json --address <address>`, parsed.
@@ -97,9 +132,10 @@ fn temporal_cli() -> String {
 async fn dev_runs_the_whole_system_on_embedded_defaults() {
     let dir = std::env::temp_dir().join(format!("ticketing-dev-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (http, temporal, ui) = (free_port(), free_port(), free_port());
+    let ports = dev_ports();
+    let (http, temporal, ui, nats) = ports;
     let log = dir.join("dev.log");
-    let child = start_dev(&dir, (http, temporal, ui), &log);
+    let child = start_dev(&dir, ports, &log);
     let mut running = Running(child);
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{http}");
@@ -125,6 +161,10 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
     assert!(data.join("ticketing.db").is_file());
     assert!(data.join("jwt.key").is_file());
     assert!(data.join("temporal.db").is_file());
+    assert!(
+        data.join("nats").is_dir(),
+        "JetStream keeps its streams in the data folder"
+    );
 
     // The Temporal Web UI is served.
     let ui_page = client
@@ -176,6 +216,16 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
         "the memo holds the title: {described}"
     );
 
+    // The events went to dev's own NATS, and `events tail` (with nothing configured, in the same
+    // folder) shows them.
+    let tail = events_tail(&dir, 3).await;
+    assert!(tail[0].contains(" ticket:created "), "{tail:#?}");
+    assert!(
+        tail[1].contains(&format!(" order:created {order_id} ")),
+        "{tail:#?}"
+    );
+    assert!(tail[2].contains(" ticket:updated "), "{tail:#?}");
+
     // SIGTERM stops it cleanly, with its Temporal server.
     sigterm(&running.0);
     let started = Instant::now();
@@ -194,9 +244,13 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
         std::net::TcpStream::connect(("127.0.0.1", temporal)).is_err(),
         "the Temporal dev server still runs after dev stopped"
     );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", nats)).is_err(),
+        "the NATS server still runs after dev stopped"
+    );
 
     // A second start reuses the data: the user signed up above can sign in.
-    let child = start_dev(&dir, (http, temporal, ui), &log);
+    let child = start_dev(&dir, ports, &log);
     let mut running = Running(child);
     wait_until_up(&client, &format!("{base}/readyz"), &mut running.0, &log).await;
     let response = client
@@ -242,6 +296,11 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
             "TEMPORAL_CLI",
         ),
         (vec!["migrate"], vec![], "DATABASE_URL"),
+        (
+            vec!["dev"],
+            vec![("NATS_SERVER", "/no/such/nats-server")],
+            "NATS_SERVER",
+        ),
     ] {
         let dir =
             std::env::temp_dir().join(format!("ticketing-cfg-{}", uuid::Uuid::new_v4().simple()));
@@ -255,6 +314,8 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
             "JWT_TTL_SECONDS",
             "TEMPORAL_CLI",
             "TEMPORAL_ADDRESS",
+            "NATS_URL",
+            "NATS_SERVER",
         ] {
             command.env_remove(name);
         }
@@ -292,9 +353,10 @@ async fn more_workers_can_join_with_the_worker_command() {
         uuid::Uuid::new_v4().simple()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let (http, temporal, ui) = (free_port(), free_port(), free_port());
+    let ports = dev_ports();
+    let (http, temporal, _, _) = ports;
     let log = dir.join("dev.log");
-    let mut dev = Running(start_dev(&dir, (http, temporal, ui), &log));
+    let mut dev = Running(start_dev(&dir, ports, &log));
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{http}");
     wait_until_up(&client, &format!("{base}/readyz"), &mut dev.0, &log).await;

@@ -1,6 +1,9 @@
-//! The event bus against the real NATS JetStream (`NATS_URL`, 127.0.0.1:4222 by default): the
-//! relay publishes every domain event of the outbox, once, in order per record, as CloudEvents.
-//! Each test has a stream and subject prefix of its own.
+//! The event bus against the real NATS JetStream (`NATS_URL`, else 127.0.0.1:4222, else one the
+//! tests start: [`support::nats`]): the relay publishes every domain event of the outbox, once, in
+//! order per record, as CloudEvents. Each test has a stream and subject prefix of its own.
+
+mod faults;
+mod live;
 
 use std::{collections::HashMap, time::Duration};
 
@@ -9,23 +12,9 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use support::{TestApp, listed_and_ordered, spawn_app};
 
-fn nats_url() -> String {
-    std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
-}
-
-/// Relay settings of a stream of the test's own.
+/// Relay settings of a stream of the test's own on the shared server.
 fn settings() -> events::RelaySettings {
-    let tag = uuid::Uuid::new_v4().simple().to_string();
-    events::RelaySettings {
-        nats_url: nats_url(),
-        stream: events::StreamSettings {
-            name: format!("TEST_{tag}"),
-            subject_prefix: format!("test{tag}"),
-            max_age: Duration::from_secs(600),
-            ..Default::default()
-        },
-        retention: Duration::from_secs(3600),
-    }
+    support::nats::relay_settings(support::nats::bus())
 }
 
 /// One event as a consumer sees it.
@@ -42,18 +31,27 @@ struct Seen {
 /// Every message on the test's stream, in stream order, once the stream has `count` of them (or
 /// 20 s have passed).
 async fn read_all(settings: &events::RelaySettings, count: usize) -> Vec<Seen> {
-    let client = async_nats::connect(settings.nats_url.as_str())
+    let client = async_nats::connect(settings.bus.nats_url.as_str())
         .await
         .expect("NATS answers (start nats-server with -js)");
     let js = jetstream::new(client);
-    let stream = js.get_stream(&settings.stream.name).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // The relay makes the stream when it starts.
+    let stream = loop {
+        match js.get_stream(&settings.bus.stream.name).await {
+            Ok(stream) => break stream,
+            Err(error) => {
+                assert!(tokio::time::Instant::now() < deadline, "no stream: {error}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
     let consumer = stream
         .create_consumer(consumer::pull::OrderedConfig::default())
         .await
         .unwrap();
     let mut messages = consumer.messages().await.unwrap();
     let mut seen = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while seen.len() < count {
         let next = tokio::time::timeout_at(deadline, messages.next()).await;
         let Ok(Some(Ok(message))) = next else { break };
@@ -169,7 +167,7 @@ async fn every_event_of_each_lifecycle_arrives_once_in_order() {
             event.subject,
             format!(
                 "{}.{}",
-                settings.stream.subject_prefix,
+                settings.bus.stream.subject_prefix,
                 event.kind.replace(':', ".")
             )
         );
@@ -287,11 +285,11 @@ fn assert_match_the_asyncapi_document(seen: &[Seen]) {
 
 /// The test's stream is not left on the shared server.
 async fn delete_stream(settings: &events::RelaySettings) {
-    let client = async_nats::connect(settings.nats_url.as_str())
+    let client = async_nats::connect(settings.bus.nats_url.as_str())
         .await
         .unwrap();
     let _ = jetstream::new(client)
-        .delete_stream(&settings.stream.name)
+        .delete_stream(&settings.bus.stream.name)
         .await;
 }
 
@@ -355,9 +353,9 @@ async fn tail_lines(settings: &events::RelaySettings, args: &[&str], count: usiz
     let mut tail = tokio::process::Command::new(support::binary::ticketing())
         .args(["events", "tail"])
         .args(args)
-        .env("NATS_URL", &settings.nats_url)
-        .env("EVENTS_STREAM", &settings.stream.name)
-        .env("EVENTS_SUBJECT_PREFIX", &settings.stream.subject_prefix)
+        .env("NATS_URL", &settings.bus.nats_url)
+        .env("EVENTS_STREAM", &settings.bus.stream.name)
+        .env("EVENTS_SUBJECT_PREFIX", &settings.bus.stream.subject_prefix)
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -380,6 +378,7 @@ async fn events_tail_prints_one_line_per_event() {
     let settings = settings();
     relay(&app, &settings);
     let deal = listed_and_ordered(&app, "Tailed", json!(10)).await;
+    until_stream_holds(&settings.bus, 3).await;
 
     let all = tail_lines(&settings, &["--from-start", "--durable", "all"], 3).await;
     assert_eq!(all.len(), 3, "{all:#?}");
@@ -442,8 +441,115 @@ async fn check_reports_events_left_unpublished_where_a_relay_should_run() {
     // No relay configured: the outbox only waits.
     let without = check(None).await.unwrap();
     assert!(without.status.success(), "{without:?}");
-    let with = check(Some(nats_url())).await.unwrap();
+    let with = check(Some(support::nats::shared_url().to_owned()))
+        .await
+        .unwrap();
     assert!(!with.status.success());
     let said = String::from_utf8_lossy(&with.stdout);
     assert!(said.contains("is not published yet"), "{said}");
+}
+
+/// Waits until the test's stream holds `count` messages; how long that took.
+async fn until_stream_holds(bus: &events::BusSettings, count: u64) -> Duration {
+    let client = async_nats::connect(bus.nats_url.as_str()).await.unwrap();
+    let js = jetstream::new(client);
+    let started = tokio::time::Instant::now();
+    loop {
+        if let Ok(mut stream) = js.get_stream(&bus.stream.name).await
+            && stream
+                .info()
+                .await
+                .is_ok_and(|info| info.state.messages >= count)
+        {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the stream never held {count} events"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_idle_relay_publishes_a_new_event_at_once() {
+    let app = spawn_app().await;
+    let settings = settings();
+    relay(&app, &settings);
+    let seller = app.new_user().await;
+    app.create_ticket(&seller, "First", json!(10)).await;
+    until_stream_holds(&settings.bus, 1).await;
+    // Idle for a while: on PostgreSQL the relay now waits for a notification (it would look
+    // again only after 5 s), on SQLite it polls every 200 ms.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.create_ticket(&seller, "Second", json!(10)).await;
+    let waited = until_stream_holds(&settings.bus, 2).await;
+    assert!(
+        waited < Duration::from_millis(2500),
+        "the event waited {waited:?} for an idle relay"
+    );
+    delete_stream(&settings).await;
+}
+
+#[tokio::test]
+async fn a_worker_relays_the_outbox_when_told_to() {
+    let app = spawn_app().await;
+    let settings = settings();
+    let seller = app.new_user().await;
+    app.create_ticket(&seller, "Relayed by a worker", json!(10))
+        .await;
+    let bus = &settings.bus;
+    let mut worker = tokio::process::Command::new(support::binary::ticketing())
+        .arg("worker")
+        .env("DATABASE_URL", &app.db.url)
+        .env("TEMPORAL_ADDRESS", &app.worker_config.temporal.address)
+        .env(
+            "TEMPORAL_TASK_QUEUE",
+            format!("relay-{}", uuid::Uuid::new_v4().simple()),
+        )
+        .env("RECONCILE_EVERY_SECONDS", "0")
+        .env("RELAY_EVENTS", "true")
+        .env("NATS_URL", &bus.nats_url)
+        .env("EVENTS_STREAM", &bus.stream.name)
+        .env("EVENTS_SUBJECT_PREFIX", &bus.stream.subject_prefix)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("ticketing worker starts");
+    until_stream_holds(bus, 1).await;
+    let seen = read_all(&settings, 1).await;
+    assert_eq!(seen[0].kind, "ticket:created");
+    assert_eq!(seen[0].data["title"], "Relayed by a worker");
+    // It stops cleanly on SIGTERM, relay included.
+    // SAFETY: a signal to our own child process.
+    unsafe {
+        libc::kill(worker.id().unwrap() as libc::pid_t, libc::SIGTERM);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(30), worker.wait())
+        .await
+        .expect("the worker stops within 30 s")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    delete_stream(&settings).await;
+}
+
+#[test]
+fn relaying_in_a_worker_without_nats_is_refused_with_one_line() {
+    let output = std::process::Command::new(support::binary::ticketing())
+        .arg("worker")
+        .env("DATABASE_URL", "sqlite://unused.db?mode=rwc")
+        .env("TEMPORAL_ADDRESS", "127.0.0.1:1")
+        .env("RELAY_EVENTS", "true")
+        .env_remove("NATS_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("RELAY_EVENTS") && stderr.contains("NATS_URL"),
+        "{stderr}"
+    );
 }

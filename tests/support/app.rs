@@ -72,8 +72,10 @@ pub fn test_config(db: &TestDatabase, sandbox: &SandboxGateway) -> TestConfig {
         ("--auth-attempts-per-account", "100000"),
         ("--auth-attempts-per-address", "1000000"),
     ];
-    let app = ticketing::settings::serve(&[&common[..], &serve[..]].concat())
+    let mut app = ticketing::settings::serve(&[&common[..], &serve[..]].concat())
         .expect("the test's serve settings");
+    // No event bus unless the test asks for one (a NATS_URL in the environment is not the test's).
+    app.events = api::EventBus::default();
     // No reconciler by default: tests that make disagreements on purpose must see them stay.
     let worker = [("--reconcile-every-seconds", "0")];
     let worker = ticketing::settings::worker(&[&common[..], &worker[..]].concat())
@@ -121,6 +123,41 @@ pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestA
         gateway: config.gateway,
         worker,
     }
+}
+
+/// The app with the event bus: a stream of the test's own on the shared NATS
+/// ([`crate::nats::bus`]), which the pages follow, and a relay running in this process. Returns
+/// the relay's settings too.
+pub async fn spawn_live_app_with(
+    adjust: impl FnOnce(&mut TestConfig),
+) -> (TestApp, events::RelaySettings) {
+    let bus = crate::nats::bus();
+    let app = spawn_app_configured(|config| {
+        config.app.events.bus = Some(bus.clone());
+        adjust(config);
+    })
+    .await;
+    let relay = crate::nats::relay_settings(bus);
+    let (db, settings) = (app.db.connection.clone(), relay.clone());
+    tokio::spawn(async move {
+        events::relay::run(db, settings, std::future::pending())
+            .await
+            .expect("the relay runs")
+    });
+    // The pages' feed follows the stream once the relay made it; `/readyz` says when.
+    let started = std::time::Instant::now();
+    loop {
+        let ready: Value = app.get("/readyz", None).await.json().await.unwrap();
+        if ready["dependencies"]["events"] == "ok" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the app never followed the event stream: {ready}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (app, relay)
 }
 
 impl TestApp {

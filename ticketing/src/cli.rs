@@ -150,10 +150,15 @@ pub struct NatsArgs {
 }
 
 impl NatsArgs {
-    /// The relay's settings; `None` without `NATS_URL`.
-    pub fn relay(&self) -> Option<events::RelaySettings> {
+    /// NATS and the stream; `None` without `NATS_URL`.
+    pub fn bus(&self) -> Option<events::BusSettings> {
         let nats_url = self.nats_url.clone().filter(|u| !u.trim().is_empty())?;
-        Some(events::RelaySettings {
+        Some(self.bus_at(nats_url))
+    }
+
+    /// The bus at `nats_url` (the one `dev` started, say) with the configured stream.
+    pub fn bus_at(&self, nats_url: String) -> events::BusSettings {
+        events::BusSettings {
             nats_url,
             stream: events::StreamSettings {
                 name: self.events_stream.clone(),
@@ -162,9 +167,34 @@ impl NatsArgs {
                 max_bytes: self.events_max_bytes,
                 ..Default::default()
             },
-            retention: std::time::Duration::from_secs(self.outbox_retention_seconds),
-        })
+        }
     }
+
+    /// The relay's settings for `bus`.
+    pub fn relay_to(&self, bus: events::BusSettings) -> events::RelaySettings {
+        events::RelaySettings {
+            bus,
+            retention: std::time::Duration::from_secs(self.outbox_retention_seconds),
+        }
+    }
+
+    /// The relay's settings; `None` without `NATS_URL`.
+    pub fn relay(&self) -> Option<events::RelaySettings> {
+        self.bus().map(|bus| self.relay_to(bus))
+    }
+}
+
+/// `serve` and `worker` may relay the outbox too, so that a small deployment needs no process of
+/// its own for it.
+#[derive(Debug, Args)]
+pub struct RelayHereArgs {
+    /// Also relay the outbox to NATS in this process (needs NATS_URL); on PostgreSQL any number
+    /// of processes may, they take turns.
+    #[arg(long, env = "RELAY_EVENTS", value_name = "RELAY_EVENTS", default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub relay_events: bool,
+    #[command(flatten)]
+    pub nats: NatsArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,6 +215,14 @@ pub struct TailArgs {
     /// The durable consumer's name.
     #[arg(long, value_name = "NAME", default_value = "events-tail")]
     pub durable: String,
+    /// Without NATS_URL, the NATS server `ticketing dev` started with this data folder.
+    #[arg(
+        long,
+        env = "DATA_DIR",
+        value_name = "DATA_DIR",
+        default_value = ".data"
+    )]
+    pub data_dir: PathBuf,
     #[command(flatten)]
     pub nats: NatsArgs,
 }
@@ -425,6 +463,8 @@ pub struct WorkerArgs {
     pub payment: PaymentArgs,
     #[command(flatten)]
     pub reconciler: ReconcilerArgs,
+    #[command(flatten)]
+    pub events: RelayHereArgs,
 }
 
 #[derive(Debug, Args)]
@@ -437,6 +477,10 @@ pub struct ServeArgs {
     pub temporal: TemporalArgs,
     #[command(flatten)]
     pub orders: OrderArgs,
+    /// With NATS_URL, the pages follow the events live; with RELAY_EVENTS, this process relays
+    /// the outbox too.
+    #[command(flatten)]
+    pub events: RelayHereArgs,
 
     /// Which payment gateway the workers charge through (`sandbox` or `stripe`); the order page's
     /// payment form follows it.
@@ -510,4 +554,13 @@ pub struct DevArgs {
         default_value_t = 8233
     )]
     pub temporal_ui_port: u16,
+
+    /// The `nats-server` to start for the events when NATS_URL is not set (found on PATH, or in
+    /// /usr/sbin, when unset).
+    #[arg(long, env = "NATS_SERVER", value_name = "NATS_SERVER")]
+    pub nats_server: Option<PathBuf>,
+
+    /// Port of the NATS server `dev` starts; when unset, 4222, or a free port if 4222 is taken.
+    #[arg(long, env = "NATS_DEV_PORT", value_name = "NATS_DEV_PORT")]
+    pub nats_dev_port: Option<u16>,
 }

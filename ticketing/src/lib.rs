@@ -1,9 +1,11 @@
 //! The `ticketing` binary's library: its command line ([`cli`]), the settings each part is built
 //! from ([`settings`]), logging ([`telemetry`]), the commands themselves ([`commands`]) and the
-//! Temporal dev server that `dev` (and the tests) start ([`temporal_dev_server`]).
+//! Temporal dev server and NATS server that `dev` (and the tests) start ([`temporal_dev_server`],
+//! [`nats_dev_server`]).
 
 pub mod cli;
 pub mod commands;
+pub mod nats_dev_server;
 pub mod settings;
 pub mod telemetry;
 pub mod temporal_dev_server;

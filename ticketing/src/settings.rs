@@ -141,6 +141,25 @@ impl ServeArgs {
             credential_limits: self.http.guards.credential_limits(),
             trust_forwarded_for: self.http.guards.trust_forwarded_for,
             password_hashing_concurrency: self.http.guards.password_hashing_concurrency(),
+            events: api::EventBus {
+                bus: self.events.nats.bus(),
+                relay_here: self.events.relay()?.is_some(),
+            },
+        })
+    }
+}
+
+impl crate::cli::RelayHereArgs {
+    /// The relay this process runs too: `None` unless `RELAY_EVENTS` is set, which needs
+    /// `NATS_URL`.
+    pub fn relay(&self) -> Result<Option<events::RelaySettings>, ConfigError> {
+        if !self.relay_events {
+            return Ok(None);
+        }
+        self.nats.relay().map(Some).ok_or_else(|| {
+            ConfigError(
+                "RELAY_EVENTS=true needs NATS_URL (e.g. nats://127.0.0.1:4222) to relay to".into(),
+            )
         })
     }
 }

@@ -115,13 +115,16 @@ pub fn money(price: &Value) -> String {
     format!("${whole}.{:0<2}", &cents[..cents.len().min(2)])
 }
 
-/// An order status in plain words.
-pub fn status_words(status: &str) -> &'static str {
-    match status {
-        "created" => "Awaiting payment",
-        "awaiting:payment" => "Payment in progress",
-        "cancelled" => "Cancelled",
-        "complete" => "Paid",
+/// An order status (and, for a cancelled order, why) in plain words.
+pub fn status_words(status: &str, cancel_reason: Option<&str>) -> &'static str {
+    match (status, cancel_reason) {
+        ("created", _) => "Awaiting payment",
+        ("awaiting:payment", _) => "Payment in progress",
+        ("cancelled", Some("expired")) => "Expired",
+        ("cancelled", Some("declined")) => "Declined",
+        ("cancelled", Some("operator")) => "Cancelled by support",
+        ("cancelled", _) => "Cancelled",
+        ("complete", _) => "Paid",
         _ => "Unknown",
     }
 }

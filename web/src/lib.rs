@@ -2,12 +2,14 @@
 //!
 //! The pages hold no rules of their own: every read and write goes through the HTTP API, called
 //! in-process with the visitor's cookies (see [`backend`]). Forms work without JavaScript (post,
-//! then redirect); one small script keeps the order countdown live. State-changing forms carry a
-//! CSRF token ([`csrf`]).
+//! then redirect); one small script keeps the order countdown live and, when the event bus is
+//! there, lets the listing and the order page follow changes ([`live`]: server-sent events).
+//! State-changing forms carry a CSRF token ([`csrf`]).
 
 mod backend;
 mod csrf;
 mod layout;
+mod live;
 mod pages;
 
 use std::{collections::HashMap, sync::Arc};
@@ -24,11 +26,13 @@ use poem::{
 
 pub use backend::Backend;
 
-/// How the payment form looks.
-#[derive(Debug, Clone, Default)]
+/// How the pages look and behave.
+#[derive(Clone, Default)]
 pub struct WebConfig {
     /// Charges go to Stripe: the form asks for a card token instead of offering test cards.
     pub stripe: bool,
+    /// The event bus's live feed: with it, the listing and the order page follow changes.
+    pub live: Option<events::live::LiveFeed>,
 }
 
 /// What every page handler shares.
@@ -179,6 +183,8 @@ pub fn routes(backend: Backend, config: WebConfig) -> BoxEndpoint<'static, Respo
         .at("/orders/:id", get(pages::orders::show))
         .at("/orders/:id/pay", post(pages::orders::pay))
         .at("/orders/:id/cancel", post(pages::orders::cancel))
+        .at("/live/tickets", get(live::tickets))
+        .at("/orders/:id/live", get(live::order))
         .at("/assets/app.css", get(pages::css))
         .at("/assets/app.js", get(pages::js))
         .data(web.clone());

@@ -75,6 +75,11 @@ pub struct OrderJson {
     status: String,
     /// When an unpaid order expires (ISO-8601 UTC).
     expires_at: String,
+    /// Why a cancelled order was cancelled: `buyer` (the buyer cancelled it), `expired` (not paid
+    /// in time), `declined` (the card was declined) or `operator` (support cancelled it). Absent
+    /// otherwise.
+    #[oai(skip_serializing_if_is_none)]
+    cancel_reason: Option<String>,
     version: i32,
     ticket: OrderTicketJson,
 }
@@ -87,6 +92,9 @@ impl OrderJson {
             user_id: order.user_id,
             status: order.status.as_str().to_owned(),
             expires_at: iso8601(order.expires_at),
+            cancel_reason: order
+                .cancel_reason
+                .map(|reason| reason.public_word().to_owned()),
             version: order.version,
             ticket: OrderTicketJson {
                 id: order.ticket_id,

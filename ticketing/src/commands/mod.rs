@@ -5,7 +5,7 @@ mod check;
 pub mod dev;
 pub mod history;
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use api::Application;
 use workflows::{OrderWorker, search_attributes, temporal};
@@ -18,18 +18,29 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Dev(args) => dev::run(args).await,
         Command::Serve(args) => {
             let settings = args.settings()?;
+            let relay = args.events.relay()?;
             let app = Application::build(settings.clone()).await?;
             tracing::info!(addr = %settings.http_addr, port = app.port(), "serving HTTP");
-            app.run_until_stopped(shutdown_signal()).await?;
-            Ok(())
+            let stop = Stop::on_signal();
+            let relaying = relay.map(|relay| spawn_relay(&settings.database_url, relay, &stop));
+            let served = app.run_until_stopped(stop.stopped()).await;
+            stop.stop();
+            finished(relaying).await?;
+            Ok(served?)
         }
         Command::Worker(args) => {
             let settings = args.settings()?;
+            let relay = args.events.relay()?;
             let client = temporal::connect(&settings.temporal, Duration::from_secs(30)).await?;
             search_attributes::ensure_registered(&client).await?;
             let worker = OrderWorker::build(&settings, client, settings.gateway.build()).await?;
             tracing::info!(task_queue = %settings.temporal.task_queue, gateway = ?settings.gateway, "worker running");
-            worker.run_until(shutdown_signal()).await
+            let stop = Stop::on_signal();
+            let relaying = relay.map(|relay| spawn_relay(&settings.database_url, relay, &stop));
+            let worked = worker.run_until(stop.stopped()).await;
+            stop.stop();
+            finished(relaying).await?;
+            worked
         }
         Command::Relay(args) => {
             let url = args.database.require()?;
@@ -60,21 +71,27 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::History(HistoryCommand::Export(args)) => history::export(&args).await,
         Command::Events(EventsCommand::Tail(args)) => {
-            let settings = args.nats.relay().ok_or_else(|| {
-                anyhow::anyhow!("NATS_URL is required (e.g. nats://127.0.0.1:4222)")
-            })?;
+            let bus = match args.nats.bus() {
+                Some(bus) => bus,
+                None => match dev::nats_url_of(&args.data_dir) {
+                    Some(url) => {
+                        eprintln!("following the events of `ticketing dev` at {url}");
+                        args.nats.bus_at(url)
+                    }
+                    None => anyhow::bail!(
+                        "NATS_URL is required (e.g. nats://127.0.0.1:4222); without it, `events \
+                         tail` follows the `ticketing dev` whose data folder is DATA_DIR ({}), \
+                         but none runs there",
+                        args.data_dir.display()
+                    ),
+                },
+            };
             let options = events::tail::TailOptions {
                 from_start: args.from_start,
                 kinds: args.kinds.clone(),
                 durable: args.durable.clone(),
             };
-            events::tail::tail(
-                &settings.nats_url,
-                &settings.stream,
-                &options,
-                std::io::stdout(),
-            )
-            .await
+            events::tail::tail(&bus, &options, std::io::stdout()).await
         }
         Command::Asyncapi => {
             println!(
@@ -87,6 +104,72 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             println!("{}", api::openapi::document());
             Ok(())
         }
+    }
+}
+
+/// The stop of one process's parts: given on SIGINT/SIGTERM, or by a part that ended.
+#[derive(Clone)]
+pub struct Stop(std::sync::Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Stop {
+    /// A stop that SIGINT or SIGTERM gives.
+    pub fn on_signal() -> Stop {
+        let stop = Stop(std::sync::Arc::new(tokio::sync::watch::channel(false).0));
+        let on_signal = stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = shutdown_signal() => on_signal.stop(),
+                _ = on_signal.stopped() => {}
+            }
+        });
+        stop
+    }
+
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+
+    /// Completes once the stop is given.
+    pub fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut stopped = self.0.subscribe();
+        async move {
+            let _ = stopped.wait_for(|stopped| *stopped).await;
+        }
+    }
+}
+
+/// Relays the outbox in the background until `stop` (and stops the process if the relay fails).
+fn spawn_relay(
+    database_url: &str,
+    relay: events::RelaySettings,
+    stop: &Stop,
+) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    let (url, stop) = (database_url.to_owned(), stop.clone());
+    tokio::spawn(async move {
+        let relayed = async {
+            let db = database::connect(&url)
+                .await
+                .map_err(|e| anyhow::anyhow!("the relay cannot connect to DATABASE_URL: {e}"))?;
+            events::relay::run(db, relay, stop.stopped()).await
+        }
+        .await;
+        if let Err(error) = &relayed {
+            tracing::error!(error = %format!("{error:#}"), "the event relay stopped");
+            stop.stop();
+        }
+        relayed
+    })
+}
+
+/// Waits for the relay (if any) to finish; its failure, if it failed.
+async fn finished(
+    relaying: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+) -> anyhow::Result<()> {
+    match relaying {
+        Some(handle) => handle
+            .await
+            .map_err(|e| anyhow::anyhow!("the event relay panicked: {e}"))?,
+        None => Ok(()),
     }
 }
 
@@ -113,38 +196,29 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Serves HTTP and runs a worker on this task until SIGINT/SIGTERM (or until either stops), then
-/// stops both gracefully.
-pub async fn run_app_and_worker(app: Application, worker: OrderWorker) -> anyhow::Result<()> {
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let stop = std::sync::Arc::new(stop);
-    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stopped| *stopped).await;
-    };
-    let on_signal = {
-        let stop = stop.clone();
-        let stopped = stopped.clone();
-        async move {
-            tokio::select! {
-                _ = shutdown_signal() => { let _ = stop.send(true); }
-                _ = wait(stopped) => {}
-            }
-        }
-    };
+/// Serves HTTP and runs a worker on this task, and the relay if given, until SIGINT/SIGTERM (or
+/// until one of them stops), then stops them all gracefully.
+pub async fn run_app_and_worker(
+    app: Application,
+    worker: OrderWorker,
+    relay: Option<(String, events::RelaySettings)>,
+) -> anyhow::Result<()> {
+    let stop = Stop::on_signal();
+    let relaying = relay.map(|(url, relay)| spawn_relay(&url, relay, &stop));
     let http = {
         let stop = stop.clone();
-        let until = wait(stopped.clone());
         async move {
-            let served = app.run_until_stopped(until).await;
-            let _ = stop.send(true);
+            let served = app.run_until_stopped(stop.stopped()).await;
+            stop.stop();
             served.map_err(anyhow::Error::from)
         }
     };
     let work = async {
-        let worked = worker.run_until(wait(stopped.clone())).await;
-        let _ = stop.send(true);
+        let worked = worker.run_until(stop.stopped()).await;
+        stop.stop();
         worked
     };
-    let ((), served, worked) = tokio::join!(on_signal, http, work);
-    served.and(worked)
+    let (served, worked) = tokio::join!(http, work);
+    let relayed = finished(relaying).await;
+    served.and(worked).and(relayed)
 }

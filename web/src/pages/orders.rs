@@ -44,9 +44,10 @@ pub async fn list(req: &Request, web: Data<&Arc<Web>>) -> Response {
                             @for order in orders.iter().rev() {
                                 @let id = order["id"].as_str().unwrap_or_default();
                                 @let status = order["status"].as_str().unwrap_or_default();
+                                @let reason = order["cancelReason"].as_str();
                                 tr data-order-id=(id) {
                                     td { a href=(format!("/orders/{id}")) { (order["ticket"]["title"].as_str().unwrap_or_default()) } }
-                                    td.status data-status=(status) { (status_words(status)) }
+                                    td.status data-status=(status) { (status_words(status, reason)) }
                                     td { (money(&order["ticket"]["price"])) }
                                 }
                             }
@@ -75,9 +76,15 @@ async fn order_page(
         return error_for(visit, reply.status);
     }
     let order = &reply.body;
+    let open = matches!(
+        order["status"].as_str(),
+        Some("created" | "awaiting:payment")
+    );
     let state = order["status"].as_str().unwrap_or_default();
+    let reason = order["cancelReason"].as_str();
+    // With the event bus, the page follows the order (`live::order`, through app.js).
+    let live = (web.config.live.is_some() && open).then(|| format!("/orders/{id}/live"));
     let expires_at = order["expiresAt"].as_str().unwrap_or_default();
-    let open = state == "created" || state == "awaiting:payment";
     let title = order["ticket"]["title"].as_str().unwrap_or_default();
     visit.respond(
         status,
@@ -86,10 +93,10 @@ async fn order_page(
             "Order",
             html! {
                 h1 { "Order" }
-                div.card {
+                div #order .card data-live=[live] data-status=(state) {
                     p { "Ticket: " a #ticket-title href=(format!("/tickets/{}", order["ticket"]["id"].as_str().unwrap_or_default())) { (title) } }
                     p { "Price: " span #price .price { (money(&order["ticket"]["price"])) } }
-                    p { "Status: " strong #status .status data-status=(state) { (status_words(state)) } }
+                    p { "Status: " strong #status .status data-status=(state) aria-live="polite" { (status_words(state, reason)) } }
                     @if open {
                         p { "Time left to pay: "
                             span #countdown data-expires-at=(expires_at) aria-live="polite" { "until " (expires_at) } }
@@ -122,7 +129,15 @@ async fn order_page(
                 } @else if state == "complete" {
                     p { "Paid. The ticket is yours. " a href="/orders" { "See my orders" } }
                 } @else if state == "cancelled" {
-                    p { "This order is cancelled; the ticket is back on sale. " a href="/" { "See the tickets" } }
+                    p #outcome {
+                        (match reason {
+                            Some("expired") => "This order expired before it was paid; the ticket is back on sale. ",
+                            Some("declined") => "The card was declined, so this order is cancelled; the ticket is back on sale. ",
+                            Some("operator") => "Support cancelled this order; the ticket is back on sale. ",
+                            _ => "This order is cancelled; the ticket is back on sale. ",
+                        })
+                        a href="/" { "See the tickets" }
+                    }
                 }
             },
         ),

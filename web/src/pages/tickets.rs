@@ -17,16 +17,21 @@ use crate::{
     redirect,
 };
 
+/// What the listing shows: the tickets for sale, as the API lists them.
+pub const FOR_SALE: &str = "/api/tickets?limit=500";
+
 #[handler]
 pub async fn home(req: &Request, web: Data<&Arc<Web>>) -> Response {
     let visit = Visit::of(&web, req).await;
-    let reply = web.backend.get(req, "/api/tickets?limit=500").await;
+    let reply = web.backend.get(req, FOR_SALE).await;
     if !reply.ok() {
         return error_for(&visit, reply.status);
     }
     // The API lists oldest first; the newest listings come first here.
     let mut tickets: Vec<Value> = reply.body.as_array().cloned().unwrap_or_default();
     tickets.reverse();
+    // With the event bus, the list follows changes (`live::tickets`, through app.js).
+    let live = web.config.live.is_some().then_some("/live/tickets");
     visit.respond(
         StatusCode::OK,
         page(
@@ -34,17 +39,15 @@ pub async fn home(req: &Request, web: Data<&Arc<Web>>) -> Response {
             "Tickets",
             html! {
                 h1 { "Tickets for sale" }
-                @if tickets.is_empty() {
-                    p.muted { "No tickets for sale right now." }
-                } @else {
-                    ul #tickets {
-                        @for ticket in &tickets {
-                            li {
-                                a href=(format!("/tickets/{}", ticket["id"].as_str().unwrap_or_default())) {
-                                    (ticket["title"].as_str().unwrap_or_default())
-                                }
-                                span.price { (money(&ticket["price"])) }
+                p #no-tickets .muted hidden[!tickets.is_empty()] { "No tickets for sale right now." }
+                ul #tickets data-live=[live] aria-live="polite" {
+                    @for ticket in &tickets {
+                        @let id = ticket["id"].as_str().unwrap_or_default();
+                        li data-ticket-id=(id) data-version=(ticket["version"]) {
+                            a href=(format!("/tickets/{id}")) {
+                                (ticket["title"].as_str().unwrap_or_default())
                             }
+                            span.price { (money(&ticket["price"])) }
                         }
                     }
                 }

