@@ -58,6 +58,18 @@ fn price(cents: &Value) -> Value {
     })
 }
 
+/// A time as the API writes it (ISO-8601 UTC with milliseconds); anything else as it is.
+fn millis(time: &Value) -> Value {
+    time.as_str()
+        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+        .map_or(time.clone(), |time| {
+            Value::String(
+                time.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            )
+        })
+}
+
 /// The event's data, as the original events carried it.
 pub fn data(row: &event::Model) -> Value {
     let p = &row.payload;
@@ -75,7 +87,7 @@ pub fn data(row: &event::Model) -> Value {
             "version": p["version"],
             "status": p["status"],
             "userId": p["userId"],
-            "expiresAt": p["expiresAt"],
+            "expiresAt": millis(&p["expiresAt"]),
             "ticket": { "id": p["ticketId"], "price": price(&p["priceCents"]) },
         }),
         event::kind::ORDER_CANCELLED => json!({
@@ -142,5 +154,17 @@ mod tests {
             data(&payment),
             json!({"id": "p", "orderId": "o", "stripeId": "ch_1"})
         );
+        let order = row(
+            event::kind::ORDER_CREATED,
+            json!({"id": "o", "version": 0, "status": "created", "userId": "u",
+                   "expiresAt": "2026-12-02T12:26:25.213494414Z", "ticketId": "t",
+                   "priceCents": 4200}),
+        );
+        assert_eq!(
+            data(&order)["expiresAt"],
+            "2026-12-02T12:26:25.213Z",
+            "times as the API writes them"
+        );
+        assert_eq!(data(&order)["ticket"], json!({"id": "t", "price": 42}));
     }
 }

@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 pub struct LogGuard(#[allow(dead_code)] Option<WorkerGuard>);
 
 pub fn init() -> LogGuard {
-    init_with_default("info,sqlx=warn,sea_orm=warn,poem=warn")
+    init_with_default("info,sqlx=warn,sea_orm=warn,poem=warn,async_nats=warn")
 }
 
 /// Like [`init`], with another filter when `RUST_LOG` is not set (e.g. `warn` for a command whose
