@@ -28,11 +28,12 @@ fn reservation(order: &order::Model, title: String) -> Reservation {
 
 /// Reserves the ticket for a new order: it must exist, must not be the buyer's own, and must be
 /// free; then the ticket points at the order and the order row is written with the price of the
-/// moment. A retry after success finds the order row and answers the same.
+/// moment. A retry after success finds the order row and answers the same. The flag says whether
+/// this call decided (false for a retry that found the order made).
 pub async fn reserve(
     db: &DatabaseConnection,
     input: &ReserveInput,
-) -> Result<ReserveOutcome, DbErr> {
+) -> Result<(ReserveOutcome, bool), DbErr> {
     for _ in 0..RACE_RETRIES {
         if let Some(existing) = order::Entity::find_by_id(input.order_id).one(db).await? {
             let title = ticket::Entity::find_by_id(existing.ticket_id)
@@ -40,22 +41,25 @@ pub async fn reserve(
                 .await?
                 .map(|t| t.title)
                 .unwrap_or_default();
-            return Ok(ReserveOutcome::Reserved(reservation(&existing, title)));
+            return Ok((
+                ReserveOutcome::Reserved(reservation(&existing, title)),
+                false,
+            ));
         }
         if input.reserve_by.is_some_and(|by| chrono::Utc::now() > by) {
-            return Ok(ReserveOutcome::TooLate);
+            return Ok((ReserveOutcome::TooLate, true));
         }
         let Some(read) = ticket::Entity::find_by_id(input.ticket_id).one(db).await? else {
-            return Ok(ReserveOutcome::TicketNotFound);
+            return Ok((ReserveOutcome::TicketNotFound, true));
         };
         if read.user_id == input.buyer_id {
-            return Ok(ReserveOutcome::OwnTicket);
+            return Ok((ReserveOutcome::OwnTicket, true));
         }
         if read.order_id.is_some() {
-            return Ok(ReserveOutcome::TicketTaken);
+            return Ok((ReserveOutcome::TicketTaken, true));
         }
         if let Some(reserved) = try_reserve(db, input, &read).await? {
-            return Ok(ReserveOutcome::Reserved(reserved));
+            return Ok((ReserveOutcome::Reserved(reserved), true));
         }
         // The ticket changed since we read it: read again.
     }
@@ -173,21 +177,21 @@ pub async fn reopen(db: &DatabaseConnection, order_id: Uuid) -> Result<(), DbErr
 
 /// Cancels an open order and frees its ticket, but only if the ticket is still reserved by this
 /// order. Returns the order's status afterwards: `Cancelled`, or `Complete` for a paid order
-/// (which is never cancelled).
+/// (which is never cancelled), and whether this call cancelled it.
 pub async fn cancel(
     db: &DatabaseConnection,
     order_id: Uuid,
     reason: CancelReason,
-) -> Result<Status, DbErr> {
+) -> Result<(Status, bool), DbErr> {
     for _ in 0..RACE_RETRIES {
         let read = find_order(db, order_id).await?;
         match read.status {
-            Status::Cancelled => return Ok(Status::Cancelled),
-            Status::Complete => return Ok(Status::Complete),
+            Status::Cancelled => return Ok((Status::Cancelled, false)),
+            Status::Complete => return Ok((Status::Complete, false)),
             Status::Created | Status::AwaitingPayment => {}
         }
         if try_cancel(db, &read, reason).await? {
-            return Ok(Status::Cancelled);
+            return Ok((Status::Cancelled, true));
         }
     }
     Err(DbErr::Custom(format!("order {order_id} kept changing")))
@@ -244,16 +248,17 @@ async fn try_cancel(
 }
 
 /// Records the payment of an order and completes it. The unique `order_id` of payments makes a
-/// second payment row impossible; a retry answers with the payment already recorded.
+/// second payment row impossible; a retry answers with the payment already recorded. The flag
+/// says whether this call recorded it.
 pub async fn complete(
     db: &DatabaseConnection,
     order_id: Uuid,
     charge_id: &str,
     amount_cents: i64,
     currency: &str,
-) -> Result<Payment, DbErr> {
+) -> Result<(Payment, bool), DbErr> {
     if let Some(existing) = find_payment(db, order_id).await? {
-        return Ok(existing);
+        return Ok((existing, false));
     }
     let read = find_order(db, order_id).await?;
     let now = entities::now();
@@ -281,6 +286,7 @@ pub async fn complete(
             txn.rollback().await?;
             return find_payment(db, order_id)
                 .await?
+                .map(|payment| (payment, false))
                 .ok_or_else(|| DbErr::Custom(format!("payment of order {order_id} vanished")));
         }
         Err(e) => return Err(e),
@@ -311,10 +317,11 @@ pub async fn complete(
     )
     .await?;
     txn.commit().await?;
-    Ok(Payment {
+    let payment = Payment {
         payment_id: row.id,
         charge_id: row.charge_id,
-    })
+    };
+    Ok((payment, true))
 }
 
 async fn find_payment(db: &DatabaseConnection, order_id: Uuid) -> Result<Option<Payment>, DbErr> {

@@ -364,7 +364,15 @@ pub async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<R
     let result = futures_util::FutureExt::catch_unwind(outcome).await;
     Ok(match result {
         Ok(Ok(response)) => response.into_response(),
-        Ok(Err(error)) => render(error, &method, &path),
+        Ok(Err(error)) => {
+            // The route the request matched stays known (for the metrics' route label).
+            let pattern = error.data::<poem::PathPattern>().cloned();
+            let mut response = render(error, &method, &path);
+            if let Some(pattern) = pattern {
+                response.set_data(pattern);
+            }
+            response
+        }
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()

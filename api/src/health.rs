@@ -1,7 +1,10 @@
 //! `/healthz` (the process is up) and `/readyz` (its dependencies answer).
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    payload::{Json, PlainText},
+};
 use sea_orm::DatabaseConnection;
 
 use workflows::{OrderClient, temporal};
@@ -118,6 +121,20 @@ impl HealthApi {
         }))
     }
 
+    /// Metrics
+    ///
+    /// Every metric of this process in the Prometheus text format: HTTP requests by route
+    /// template, orders started and finished by outcome, reservation and payment latencies,
+    /// payment gateway results, the relay's progress, and (in a process that runs a worker) the
+    /// Temporal SDK's worker metrics, `temporal_...`.
+    #[oai(path = "/metrics", method = "get")]
+    async fn metrics(
+        &self,
+        metrics: Data<&telemetry::Metrics>,
+    ) -> Result<PlainText<String>, Fails<{ can::INTERNAL }>> {
+        Ok(PlainText(metrics.render().await))
+    }
+
     /// Readiness
     ///
     /// 200 when the database and Temporal answer and a worker polls the order task queue; 503
@@ -167,8 +184,18 @@ impl HealthApi {
             Ready::Ready(Json(readiness("ready", None)))
         } else {
             tracing::warn!(%database, %temporal, %order_workers, "not ready");
+            // The message names what is missing, not only that something is.
+            let missing: Vec<String> = [
+                ("database", &database),
+                ("temporal", &temporal),
+                ("order workers", &order_workers),
+            ]
+            .into_iter()
+            .filter(|(_, state)| state.as_str() != "ok")
+            .map(|(name, state)| format!("{name}: {state}"))
+            .collect();
             let unavailable = ErrorEntry {
-                message: "Service temporarily unavailable".into(),
+                message: format!("Not ready: {}", missing.join("; ")),
                 field: None,
             };
             Ready::NotReady(

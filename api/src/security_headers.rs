@@ -26,7 +26,8 @@ pub async fn add<E: Endpoint>(next: E, req: Request, https: bool) -> poem::Resul
     let mut response = next.call(req).await?.into_response();
     let policy = if path == "/api/docs" || path.starts_with("/api/docs/") {
         DOCS
-    } else if path.starts_with("/api/") || path == "/api" || path == "/healthz" || path == "/readyz"
+    } else if path.starts_with("/api/")
+        || ["/api", "/healthz", "/readyz", "/metrics"].contains(&path.as_str())
     {
         API
     } else {

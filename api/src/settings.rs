@@ -57,6 +57,8 @@ pub struct Settings {
     pub password_hashing_concurrency: usize,
     /// The event bus, if any: the pages follow it live, `/readyz` reports on it.
     pub events: EventBus,
+    /// The process's metrics (shared with a worker in the same process), served on `/metrics`.
+    pub metrics: telemetry::Metrics,
 }
 
 /// The event bus as the HTTP application sees it.

@@ -46,6 +46,7 @@ impl Application {
             client,
             config.temporal.task_queue.clone(),
             config.order_expiration_seconds,
+            config.metrics.clone(),
         );
         let acceptor = TcpListener::bind(config.http_addr)
             .into_acceptor()
@@ -85,7 +86,7 @@ impl Application {
             db,
             reads,
             sessions,
-            (orders, admission),
+            (orders, admission, config.metrics.clone()),
             config.body_limit_bytes as usize,
             (pages, bus),
             guards,
@@ -135,7 +136,7 @@ pub fn routes(
     db: DatabaseConnection,
     reads: database::Reads,
     sessions: Sessions,
-    (orders, admission): (OrderClient, orders::Admission),
+    (orders, admission, metrics): (OrderClient, orders::Admission, telemetry::Metrics),
     body_limit: usize,
     (pages, bus): (web::WebConfig, health::EventsHealth),
     guards: Guards,
@@ -160,6 +161,7 @@ pub fn routes(
         .data(passwords)
         .data(limiter)
         .data(bus)
+        .data(metrics.clone())
         .around(move |ep, req| limit_body(ep, req, body_limit))
         .around(error::render_errors)
         .map_to_response()
@@ -170,12 +172,12 @@ pub fn routes(
     ApiOrPages { api, pages }
         .around(move |ep, req| security_headers::add(ep, req, https))
         .around(move |ep, req| limits::client_address(ep, req, trust_forwarded_for))
-        .around(request_log::log_requests)
+        .around(move |ep, req| request_log::log_requests(ep, req, metrics.clone()))
         .map_to_response()
         .boxed()
 }
 
-/// Sends `/api/...` and the probes to the API, everything else to the pages.
+/// Sends `/api/...`, the probes and `/metrics` to the API, everything else to the pages.
 struct ApiOrPages<A, P> {
     api: A,
     pages: P,
@@ -186,8 +188,9 @@ impl<A: Endpoint, P: Endpoint> Endpoint for ApiOrPages<A, P> {
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let path = req.uri().path();
-        let to_api =
-            path == "/api" || path.starts_with("/api/") || path == "/healthz" || path == "/readyz";
+        let to_api = path == "/api"
+            || path.starts_with("/api/")
+            || ["/healthz", "/readyz", "/metrics"].contains(&path);
         if to_api {
             self.api.call(req).await.map(IntoResponse::into_response)
         } else {

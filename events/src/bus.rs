@@ -42,3 +42,42 @@ pub fn jetstream(client: async_nats::Client) -> jetstream::Context {
 pub fn connected(client: &async_nats::Client) -> bool {
     client.connection_state() == async_nats::connection::State::Connected
 }
+
+/// How a failure that keeps recurring is reported: the first time, then every few seconds with
+/// the number of attempts, never once per retry.
+#[derive(Debug, Default)]
+pub struct Outage {
+    /// When it began, and when it was last reported.
+    since: Option<(std::time::Instant, std::time::Instant)>,
+    attempts: u32,
+}
+
+/// How often a recurring failure is reported again.
+const REPORT_AGAIN_AFTER: Duration = Duration::from_secs(10);
+
+impl Outage {
+    /// One more failed attempt; `Some((attempts, seconds since it began))` when it should be
+    /// reported now.
+    pub fn failed(&mut self) -> Option<(u32, u64)> {
+        let now = std::time::Instant::now();
+        self.attempts += 1;
+        match &mut self.since {
+            None => {
+                self.since = Some((now, now));
+                Some((self.attempts, 0))
+            }
+            Some((began, said)) if said.elapsed() >= REPORT_AGAIN_AFTER => {
+                *said = now;
+                Some((self.attempts, began.elapsed().as_secs()))
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// It works again: `Some((attempts, seconds))` if there was an outage to end.
+    pub fn over(&mut self) -> Option<(u32, u64)> {
+        let (began, _) = self.since.take()?;
+        let attempts = std::mem::take(&mut self.attempts);
+        Some((attempts, began.elapsed().as_secs()))
+    }
+}

@@ -151,7 +151,7 @@ impl LiveFeed {
             }
         };
         let js = bus::jetstream(client);
-        let mut said = false;
+        let mut outage = bus::Outage::default();
         let mut retry = RETRY_FIRST;
         // The last stream sequence seen: following again after a failure goes on after it.
         let mut last = 0;
@@ -160,11 +160,14 @@ impl LiveFeed {
             self.0.following.store(false, Relaxed);
             if followed {
                 retry = RETRY_FIRST;
+                outage.over();
             }
-            if !said && retry >= RETRY_MAX {
-                tracing::warn!(error = %format!("{error:#}"),
+            // The first tries often fail while a relay starting beside it makes the stream.
+            if let Some((attempts, seconds)) = outage.failed()
+                && retry >= RETRY_MAX
+            {
+                tracing::warn!(attempts, waited_seconds = seconds, error = %format!("{error:#}"),
                     "live updates wait for the event stream; trying again every few seconds");
-                said = true;
             }
             tokio::time::sleep(retry).await;
             retry = (retry * 2).min(RETRY_MAX);

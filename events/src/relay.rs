@@ -113,14 +113,16 @@ pub async fn ensure_stream(
     give_up: Option<Duration>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut said = false;
+    let mut outage = bus::Outage::default();
     // A moment at first (the client is still connecting), then every two seconds.
     let mut pause = Duration::from_millis(100);
     loop {
         match stream::ensure(js, &settings.stream).await {
             Ok(()) => {
-                if said {
-                    tracing::info!(nats = %settings.nats_url, "NATS answers again");
+                if let Some((attempts, seconds)) = outage.over()
+                    && seconds > 0
+                {
+                    tracing::info!(nats = %settings.nats_url, attempts, seconds, "NATS answers");
                 }
                 return Ok(());
             }
@@ -128,10 +130,13 @@ pub async fn ensure_stream(
                 return Err(error);
             }
             Err(error) => {
-                if !said && started.elapsed() > BACKOFF {
-                    tracing::warn!(nats = %settings.nats_url, error = %format!("{error:#}"),
-                        "NATS does not answer; events wait in the outbox until it does");
-                    said = true;
+                // The first try often fails while the client connects: not worth a line.
+                if let Some((attempts, seconds)) = outage.failed()
+                    && started.elapsed() > BACKOFF
+                {
+                    tracing::warn!(nats = %settings.nats_url, attempts, waited_seconds = seconds,
+                        error = %format!("{error:#}"),
+                        "NATS does not answer yet; events wait in the outbox until it does");
                 }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(BACKOFF * 2);
@@ -175,25 +180,27 @@ pub async fn run_counted(
         "relaying the outbox");
     let mut last_measure = Instant::now() - MEASURE_EVERY;
     let mut last_report = Instant::now();
-    let mut failing: Option<Instant> = None;
+    let mut outage = bus::Outage::default();
     let prefix = &settings.bus.stream.subject_prefix;
     loop {
         let next = match relay_batch(&db, &js, prefix).await {
             Ok(n) => {
-                if let Some(since) = failing.take() {
-                    tracing::info!(after_seconds = since.elapsed().as_secs(), "relaying again");
+                if let Some((attempts, seconds)) = outage.over() {
+                    tracing::info!(attempts, after_seconds = seconds, "relaying again");
                 }
                 stats.add_published(n);
                 if n > 0 { Next::Now } else { Next::Idle }
             }
             Err(error) => {
-                // Said once per outage, not once a second.
-                if failing.is_none() {
-                    tracing::warn!(error = %format!("{error:#}"),
-                        "relaying failed; trying again every second");
-                    failing = Some(Instant::now());
-                } else {
-                    tracing::debug!(error = %format!("{error:#}"), "relaying failed again");
+                // Said the first time, then every few seconds with the count: not per retry.
+                match outage.failed() {
+                    Some((attempts, seconds)) => tracing::warn!(
+                        attempts,
+                        failing_seconds = seconds,
+                        error = %format!("{error:#}"),
+                        "relaying failed; trying again every second"
+                    ),
+                    None => tracing::debug!(error = %format!("{error:#}"), "relaying failed again"),
                 }
                 // The stream may be gone with the server's data: put it back.
                 let _ = stream::ensure(&js, &settings.bus.stream).await;

@@ -56,6 +56,7 @@ async fn setup_with(gateway: Arc<dyn PaymentGateway>) -> (TestDatabase, Activity
             db.connection.clone(),
             gateway,
             "usd".into(),
+            telemetry::Metrics::new(),
         ))
         .build();
     (db, env)

@@ -134,9 +134,10 @@ async fn a_retry_after_the_first_process_died_drives_the_same_order() {
         app.temporal().await,
         app.worker_config.temporal.task_queue.clone(),
         900,
+        telemetry::Metrics::new(),
     );
     let reserved = orders
-        .reserve(order_id, uuid(&ticket), uuid(&buyer.id), claimed_at)
+        .reserve(order_id, uuid(&ticket), uuid(&buyer.id), claimed_at, None)
         .await
         .unwrap();
     assert_eq!(reserved, workflows::client::Reserved::Reserved);
@@ -152,7 +153,7 @@ async fn a_retry_after_the_first_process_died_drives_the_same_order() {
     assert_eq!(orders_of(&app, &ticket, &buyer.id).await.len(), 1);
     // The same order asked of Temporal again joins it, and is the same answer.
     let again = orders
-        .reserve(order_id, uuid(&ticket), uuid(&buyer.id), claimed_at)
+        .reserve(order_id, uuid(&ticket), uuid(&buyer.id), claimed_at, None)
         .await
         .unwrap();
     assert_eq!(again, workflows::client::Reserved::Reserved);

@@ -173,6 +173,7 @@ async fn the_workflow_refuses_with_a_typed_refusal() {
         app.temporal().await,
         app.worker_config.temporal.task_queue.clone(),
         900,
+        telemetry::Metrics::new(),
     );
     let answer = orders
         .pay(id_of(&order), String::new(), None)

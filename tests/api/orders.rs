@@ -663,6 +663,11 @@ async fn an_unpaid_order_expires_by_itself_and_frees_the_ticket() {
 
     assert_order(&order, &deal.buyer, &deal.ticket, "cancelled");
     assert_eq!(order["cancelReason"], "expired", "{order}");
+    let state = get_workflow(&app, &deal.buyer, &deal.order_id()).await;
+    assert_eq!(
+        state["cancelReason"], "expired",
+        "the workflow says why too: {state}"
+    );
     assert!(
         Utc::now() >= expires_at,
         "cancelled no earlier than expiresAt {expires_at}"

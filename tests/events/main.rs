@@ -499,8 +499,10 @@ async fn a_worker_relays_the_outbox_when_told_to() {
     app.create_ticket(&seller, "Relayed by a worker", json!(10))
         .await;
     let bus = &settings.bus;
+    let metrics = support::ports::free_port();
     let mut worker = tokio::process::Command::new(support::binary::ticketing())
         .arg("worker")
+        .env("METRICS_ADDR", format!("127.0.0.1:{metrics}"))
         .env("DATABASE_URL", &app.db.url)
         .env("TEMPORAL_ADDRESS", &app.worker_config.temporal.address)
         .env(
@@ -522,6 +524,21 @@ async fn a_worker_relays_the_outbox_when_told_to() {
     let seen = read_all(&settings, 1).await;
     assert_eq!(seen[0].kind, "ticket:created");
     assert_eq!(seen[0].data["title"], "Relayed by a worker");
+    // Its /metrics (METRICS_ADDR) counts what the relay published.
+    let text = reqwest::get(format!("http://127.0.0.1:{metrics}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let published = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ticketing_relay_published_total "))
+        .unwrap_or_else(|| panic!("no relay counter in\n{text}"));
+    assert_eq!(published.trim(), "1", "{text}");
+    for gauge in ["ticketing_relay_lag_events", "ticketing_relay_lag_seconds"] {
+        assert!(text.contains(gauge), "{gauge}: {text}");
+    }
     // It stops cleanly on SIGTERM, relay included.
     // SAFETY: a signal to our own child process.
     unsafe {

@@ -78,8 +78,10 @@ pub fn test_config(db: &TestDatabase, sandbox: &SandboxGateway) -> TestConfig {
     app.events = api::EventBus::default();
     // No reconciler by default: tests that make disagreements on purpose must see them stay.
     let worker = [("--reconcile-every-seconds", "0")];
-    let worker = ticketing::settings::worker(&[&common[..], &worker[..]].concat())
+    let mut worker = ticketing::settings::worker(&[&common[..], &worker[..]].concat())
         .expect("the test's worker settings");
+    // As in one process running both (like `dev`): one set of metrics.
+    worker.metrics = app.metrics.clone();
     TestConfig {
         app,
         worker,

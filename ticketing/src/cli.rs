@@ -77,6 +77,16 @@ pub struct BenchArgs {
     pub temporal: TemporalArgs,
 }
 
+/// An order's id, given as itself or as its workflow's id (`order-<id>`, as the Temporal UI
+/// shows it).
+fn parse_order_id(text: &str) -> Result<uuid::Uuid, String> {
+    let text = text.trim();
+    text.strip_prefix("order-")
+        .unwrap_or(text)
+        .parse()
+        .map_err(|_| "an order id (a UUID) or its workflow's id, order-<UUID>".to_owned())
+}
+
 fn at_least_one(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
@@ -106,6 +116,16 @@ pub struct RelayArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub nats: NatsArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Where a process without an HTTP server of its own (`worker`, `relay`) serves `/metrics`.
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Serve `GET /metrics` (Prometheus) on this address, e.g. 0.0.0.0:9464; none when unset.
+    #[arg(long, env = "METRICS_ADDR", value_name = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -235,8 +255,8 @@ pub enum HistoryCommand {
 
 #[derive(Debug, Args)]
 pub struct HistoryExportArgs {
-    /// The order whose workflow (`order-<id>`) to export.
-    #[arg(value_name = "ORDER_ID")]
+    /// The order whose workflow to export: its id, or its workflow's id (`order-<id>`).
+    #[arg(value_name = "ORDER_ID", value_parser = parse_order_id)]
     pub order_id: uuid::Uuid,
     /// Where to write it; standard output when absent.
     #[arg(long, value_name = "FILE")]
@@ -465,6 +485,8 @@ pub struct WorkerArgs {
     pub reconciler: ReconcilerArgs,
     #[command(flatten)]
     pub events: RelayHereArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -563,4 +585,21 @@ pub struct DevArgs {
     /// Port of the NATS server `dev` starts; when unset, 4222, or a free port if 4222 is taken.
     #[arg(long, env = "NATS_DEV_PORT", value_name = "NATS_DEV_PORT")]
     pub nats_dev_port: Option<u16>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_order_id;
+
+    #[test]
+    fn an_order_is_named_by_its_id_or_its_workflow_id() {
+        let id = "2be96a30-6750-4d29-839a-178b99f14892";
+        assert_eq!(parse_order_id(id).unwrap().to_string(), id);
+        assert_eq!(
+            parse_order_id(&format!("order-{id}")).unwrap().to_string(),
+            id
+        );
+        assert!(parse_order_id("order-nope").is_err());
+        assert!(parse_order_id("reconcile-ticketing").is_err());
+    }
 }

@@ -1,5 +1,5 @@
 //! The `ticketing` binary's library: its command line ([`cli`]), the settings each part is built
-//! from ([`settings`]), logging ([`telemetry`]), the commands themselves ([`commands`]) and the
+//! from ([`settings`]), the commands themselves ([`commands`]) and the
 //! Temporal dev server and NATS server that `dev` (and the tests) start ([`temporal_dev_server`],
 //! [`nats_dev_server`]).
 
@@ -7,7 +7,6 @@ pub mod cli;
 pub mod commands;
 pub mod nats_dev_server;
 pub mod settings;
-pub mod telemetry;
 pub mod temporal_dev_server;
 
 use std::process::ExitCode;
@@ -57,10 +56,17 @@ async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let format = match telemetry::LogFormat::from_env() {
+        Ok(format) => format,
+        Err(refused) => {
+            eprintln!("error: {refused}");
+            return ExitCode::from(2);
+        }
+    };
     let _logs = match cli.command {
         // The benchmark's progress and figures are its output: only warnings beside them.
-        Command::Bench(_) => telemetry::init_with_default("warn"),
-        _ => telemetry::init(),
+        Command::Bench(_) => telemetry::logs::init_with_default("warn", format),
+        _ => telemetry::logs::init(format),
     };
     match commands::run(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -90,6 +90,7 @@ impl WorkerArgs {
             gateway: self.payment.gateway()?,
             currency: self.payment.currency.clone(),
             reconcile_every: self.reconciler.every(),
+            metrics: telemetry::Metrics::new(),
         })
     }
 }
@@ -145,6 +146,7 @@ impl ServeArgs {
                 bus: self.events.nats.bus(),
                 relay_here: self.events.relay()?.is_some(),
             },
+            metrics: telemetry::Metrics::new(),
         })
     }
 }

@@ -94,12 +94,37 @@ pub struct LiveState {
     pub state: OrderState,
 }
 
+/// The current request's W3C `traceparent` as a Temporal header (`traceparent`, a JSON string),
+/// so that the order's history shows which trace started or paid it.
+fn trace_header() -> Option<temporalio_common::protos::temporal::api::common::v1::Header> {
+    use temporalio_common::protos::temporal::api::common::v1::{Header, Payload};
+    let traceparent = telemetry::trace::current()?;
+    let payload = Payload {
+        metadata: [("encoding".to_owned(), b"json/plain".to_vec())].into(),
+        data: serde_json::to_vec(traceparent.as_str()).ok()?,
+        ..Default::default()
+    };
+    Some(Header {
+        fields: [("traceparent".to_owned(), payload)].into(),
+    })
+}
+
+/// What the Temporal UI shows of an order from its start (its static summary): the ticket's
+/// title and price, as the buyer saw them when ordering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSummary {
+    pub title: String,
+    pub price: entities::Money,
+}
+
 /// Starts and drives order workflows.
 #[derive(Clone)]
 pub struct OrderClient {
     client: Client,
     task_queue: String,
     expiration_seconds: u64,
+    /// Reservation and payment latencies are recorded here.
+    metrics: telemetry::Metrics,
     /// When workers were last seen polling, and whether any was (see [`OrderClient::workers_seen`]).
     workers: std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, bool)>>>,
 }
@@ -111,11 +136,17 @@ const WORKERS_ASKED_FOR: Duration = Duration::from_secs(2);
 
 impl OrderClient {
     /// Orders on `task_queue` that hold their ticket for `expiration_seconds`.
-    pub fn new(client: Client, task_queue: String, expiration_seconds: u64) -> Self {
+    pub fn new(
+        client: Client,
+        task_queue: String,
+        expiration_seconds: u64,
+        metrics: telemetry::Metrics,
+    ) -> Self {
         OrderClient {
             client,
             task_queue,
             expiration_seconds,
+            metrics,
             workers: Default::default(),
         }
     }
@@ -205,7 +236,9 @@ impl OrderClient {
         ticket_id: Uuid,
         buyer_id: Uuid,
         first_asked: chrono::DateTime<chrono::Utc>,
+        summary: Option<&OrderSummary>,
     ) -> Result<Reserved, ReservationUnknown> {
+        let asked = std::time::Instant::now();
         let reserve_by = first_asked + RESERVE_WITHIN;
         let unknown = |cause| ReservationUnknown {
             settled_at: reserve_by + RESERVE_GRACE,
@@ -225,6 +258,13 @@ impl OrderClient {
         )
         .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
         .update_id(RESERVATION_UPDATE_ID.to_owned())
+        // What the Temporal UI shows of the order; no e-mail or other personal data.
+        .maybe_static_summary(summary.map(|s| format!("{} · {}", s.title, s.price)))
+        .maybe_start_header(trace_header())
+        .maybe_update_header(trace_header())
+        .static_details(format!(
+            "order {order_id}\nticket {ticket_id}\nbuyer {buyer_id}"
+        ))
         .build();
         // No longer than until the reservation is settled: past that, the database knows.
         let started = self.client.execute_update_with_start_workflow(
@@ -242,6 +282,7 @@ impl OrderClient {
                 ))
             })?
             .map_err(|e| unknown(Unavailable(format!("Temporal: {e}"))))?;
+        self.metrics.reservation(asked.elapsed());
         Ok(match outcome {
             ReserveOutcome::Reserved(_) => Reserved::Reserved,
             ReserveOutcome::TicketNotFound => Reserved::TicketNotFound,
@@ -261,13 +302,16 @@ impl OrderClient {
     ) -> Result<Paid, Unavailable> {
         let options = WorkflowExecuteUpdateOptions::builder()
             .maybe_update_id(update_id)
+            .maybe_header(trace_header())
             .build();
+        let asked = std::time::Instant::now();
         let sent = within_patience(
             "payment",
             self.handle(order_id)
                 .execute_update(OrderWorkflow::pay, PayInput { token }, options),
         )
         .await?;
+        self.metrics.payment(asked.elapsed());
         match sent {
             Ok(PayOutcome::Paid {
                 payment_id,

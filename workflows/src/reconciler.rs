@@ -70,11 +70,17 @@ impl ReconcileWorkflow {
 pub struct ReconcileActivities {
     db: DatabaseConnection,
     client: Client,
+    /// Orders it cancels are counted as `operator_cancelled`.
+    metrics: telemetry::Metrics,
 }
 
 impl ReconcileActivities {
-    pub fn new(db: DatabaseConnection, client: Client) -> Self {
-        ReconcileActivities { db, client }
+    pub fn new(db: DatabaseConnection, client: Client, metrics: telemetry::Metrics) -> Self {
+        ReconcileActivities {
+            db,
+            client,
+            metrics,
+        }
     }
 }
 
@@ -94,6 +100,10 @@ impl ReconcileActivities {
             .await
             .map_err(|e| ActivityError::from(anyhow::anyhow!("{e:#}")))?;
         for repair in &repairs {
+            if repair.cancelled {
+                self.metrics
+                    .order_finished(telemetry::OrderOutcome::OperatorCancelled);
+            }
             tracing::warn!(order_id = %repair.order_id, done = %repair.done, "the reconciler repaired an order");
         }
         for late in &overdue {

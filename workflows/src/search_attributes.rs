@@ -14,7 +14,7 @@ use temporalio_common::{
         enums::v1::IndexedValueType,
         operatorservice::v1::{AddSearchAttributesRequest, ListSearchAttributesRequest},
     },
-    search_attributes::SearchAttributeKey,
+    search_attributes::{SearchAttributeKey, Timestamp},
 };
 
 /// The order's status (`reserving`, `created`, `awaiting:payment`, `cancelled`, `complete`,
@@ -24,10 +24,25 @@ pub const ORDER_STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword
 pub const TICKET_ID: SearchAttributeKey<String> = SearchAttributeKey::keyword("TicketId");
 /// The buyer.
 pub const BUYER_ID: SearchAttributeKey<String> = SearchAttributeKey::keyword("BuyerId");
+/// How the order ended, once it has: `complete`, `expired`, `declined`, `cancelled` (by the
+/// buyer), `operator_cancelled`, `rejected` (the reservation was refused).
+pub const ORDER_OUTCOME: SearchAttributeKey<String> = SearchAttributeKey::keyword("OrderOutcome");
+/// When the order expires unless paid (set once the ticket is reserved): `ExpiresAt <
+/// '<now>' AND ExecutionStatus = 'Running'` lists the open orders past their expiry.
+pub const EXPIRES_AT: SearchAttributeKey<Timestamp> = SearchAttributeKey::datetime("ExpiresAt");
 
 /// Every custom search attribute: its name and its type.
-pub fn all() -> [(&'static str, IndexedValueType); 3] {
-    [ORDER_STATUS, TICKET_ID, BUYER_ID].map(|key| (key.name(), key.indexed_value_type()))
+pub fn all() -> [(&'static str, IndexedValueType); 5] {
+    let keywords = [ORDER_STATUS, TICKET_ID, BUYER_ID, ORDER_OUTCOME]
+        .map(|key| (key.name(), key.indexed_value_type()));
+    let [status, ticket, buyer, outcome] = keywords;
+    [
+        status,
+        ticket,
+        buyer,
+        outcome,
+        (EXPIRES_AT.name(), EXPIRES_AT.indexed_value_type()),
+    ]
 }
 
 /// The `--search-attribute` values of `temporal server start-dev` (`OrderStatus=Keyword`, ...).

@@ -15,20 +15,41 @@ pub struct TemporalSettings {
     pub task_queue: String,
 }
 
+/// How often a connection that keeps failing is reported.
+const SAY_AGAIN_AFTER: Duration = Duration::from_secs(5);
+
 /// Connects to Temporal, retrying for up to `patience` (a server that is still starting).
 pub async fn connect(settings: &TemporalSettings, patience: Duration) -> anyhow::Result<Client> {
     let url = Url::parse(&format!("http://{}", settings.address))
         .with_context(|| format!("TEMPORAL_ADDRESS {} is not host:port", settings.address))?;
     let started = std::time::Instant::now();
+    // Said once, then every few seconds with the count: not a line per retry.
+    let mut attempts = 0u32;
+    let mut said = None::<std::time::Instant>;
     let connection = loop {
         let options = ConnectionOptions::new(url.clone())
             .identity(format!("ticketing@{}", std::process::id()))
             .connect_timeout(Duration::from_secs(5))
             .build();
+        attempts += 1;
         match Connection::connect(options).await {
-            Ok(connection) => break connection,
+            Ok(connection) => {
+                if said.is_some() {
+                    tracing::info!(address = %settings.address, attempts, "Temporal answers");
+                }
+                break connection;
+            }
             Err(e) if started.elapsed() < patience => {
-                tracing::warn!(address = %settings.address, error = %e, "Temporal not reachable yet; retrying");
+                if said.is_none_or(|at| at.elapsed() >= SAY_AGAIN_AFTER) {
+                    tracing::warn!(
+                        address = %settings.address,
+                        attempts,
+                        waited_seconds = started.elapsed().as_secs(),
+                        error = %e,
+                        "Temporal not reachable yet; trying again every half second"
+                    );
+                    said = Some(std::time::Instant::now());
+                }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             Err(e) => {

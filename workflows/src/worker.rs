@@ -6,9 +6,10 @@ use std::sync::Arc;
 use activities::{GatewaySettings, OrderActivities, PaymentGateway};
 use anyhow::Context;
 use temporalio_client::Client;
+use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{
     Runtime, Worker, WorkerOptions,
-    runtime::{AutoscalingOptions, PollerBehavior, WorkflowErrorType},
+    runtime::{AutoscalingOptions, PollerBehavior, RuntimeOptions, WorkflowErrorType},
 };
 
 use crate::{
@@ -49,6 +50,9 @@ pub struct WorkerSettings {
     /// How often the reconciler runs ([`crate::reconciler`]); `None`: this worker registers no
     /// schedule (it still runs the reconciler's workflows when another registered one).
     pub reconcile_every: Option<std::time::Duration>,
+    /// The process's metrics: the activities count orders and charges there, and the Temporal
+    /// SDK's worker metrics join them.
+    pub metrics: telemetry::Metrics,
 }
 
 /// A worker for the order workflows, ready to run (drive [`OrderWorker::run_until`] on the task
@@ -69,8 +73,17 @@ impl OrderWorker {
         let db = database::connect(&settings.database_url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
-        let runtime = Runtime::from_current_tokio(Default::default())
-            .context("starting the Temporal worker runtime")?;
+        // The SDK's worker metrics (task latencies, slots, polls) go to the process's /metrics.
+        let telemetry = TelemetryOptions::builder()
+            .metrics(settings.metrics.temporal_meter()?)
+            .build();
+        let runtime = Runtime::from_current_tokio(
+            RuntimeOptions::builder()
+                .telemetry_options(telemetry)
+                .build()
+                .map_err(|e| anyhow::anyhow!("the Temporal worker runtime's options: {e}"))?,
+        )
+        .context("starting the Temporal worker runtime")?;
         let task_queue = settings.temporal.task_queue.clone();
         if let Some(every) = settings.reconcile_every {
             reconciler::register(&client, &task_queue, every).await?;
@@ -80,8 +93,17 @@ impl OrderWorker {
             .context("registering OrderWorkflow")?
             .register_workflow::<ReconcileWorkflow>()
             .context("registering ReconcileWorkflow")?
-            .register_activities(ReconcileActivities::new(db.clone(), client.clone()))
-            .register_activities(OrderActivities::new(db, gateway, settings.currency.clone()))
+            .register_activities(ReconcileActivities::new(
+                db.clone(),
+                client.clone(),
+                settings.metrics.clone(),
+            ))
+            .register_activities(OrderActivities::new(
+                db,
+                gateway,
+                settings.currency.clone(),
+                settings.metrics.clone(),
+            ))
             .workflow_task_poller_behavior(pollers(WORKFLOW_POLLERS))
             .activity_task_poller_behavior(pollers(ACTIVITY_POLLERS))
             .workflow_failure_errors([WorkflowErrorType::Nondeterminism].into())

@@ -17,7 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 use workflows::{
     OrderClient, Refusal,
-    client::{ReservationUnknown, Reserved},
+    client::{OrderSummary, ReservationUnknown, Reserved},
 };
 
 use crate::{
@@ -116,6 +116,9 @@ pub struct WorkflowStateJson {
     expires_at: Option<String>,
     /// Seconds until the order expires; 0 once it is paid, cancelled or expired.
     seconds_left: i64,
+    /// Why it was cancelled, as in the order: `buyer`, `expired`, `declined` or `operator`.
+    #[oai(skip_serializing_if_is_none)]
+    cancel_reason: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     payment_id: Option<Uuid>,
 }
@@ -168,6 +171,7 @@ pub async fn owned_order(
     let Input::Given(id) = id else {
         return Err(ApiError::NotFound);
     };
+    crate::request_log::about_order(id);
     let (order, ticket) = store::find(db, id).await?.ok_or(ApiError::NotFound)?;
     if order.user_id != auth.claims().id {
         return Err(ApiError::NotAuthorized);
@@ -195,24 +199,30 @@ async fn answer(
     }
 }
 
-/// The refusals the database gives away without starting a workflow (the workflow decides for
-/// real): no such ticket, the buyer's own, or held by another order.
-async fn cheap_refusal(
-    db: &DatabaseConnection,
-    ticket_id: Uuid,
-    buyer: Uuid,
-) -> Result<Option<Answer>, ApiError> {
+/// What a first look at the ticket found.
+enum Look {
+    /// A refusal the database gives away without starting a workflow (the workflow decides for
+    /// real): no such ticket, the buyer's own, or held by another order.
+    Refused(Answer),
+    /// Free as far as the database knows: what the order's workflow will show of it.
+    Free(OrderSummary),
+}
+
+async fn look(db: &DatabaseConnection, ticket_id: Uuid, buyer: Uuid) -> Result<Look, ApiError> {
     let Some(ticket) = crate::tickets::store::find(db, ticket_id).await? else {
-        return Ok(Some(Answer::NotFound));
+        return Ok(Look::Refused(Answer::NotFound));
     };
     let refusal = if ticket.user_id == buyer {
         Refusal::OwnTicket
     } else if ticket.order_id.is_some() {
         Refusal::TicketTaken
     } else {
-        return Ok(None);
+        return Ok(Look::Free(OrderSummary {
+            title: ticket.title,
+            price: Money::from_cents(ticket.price_cents),
+        }));
     };
-    Ok(Some(Answer::Refused { refusal }))
+    Ok(Look::Refused(Answer::Refused { refusal }))
 }
 
 /// Whether a worker polls the order task queue: otherwise nothing would take the reservation,
@@ -233,14 +243,14 @@ async fn workers_polling(orders: &OrderClient) -> Result<(), ApiError> {
 async fn decide(
     db: &DatabaseConnection,
     orders: &OrderClient,
-    order_id: Uuid,
-    ticket_id: Uuid,
-    buyer: Uuid,
+    (order_id, ticket_id, buyer): (Uuid, Uuid, Uuid),
     first_asked: chrono::DateTime<chrono::Utc>,
+    summary: Option<&OrderSummary>,
 ) -> Result<Answer, ApiError> {
+    crate::request_log::about_order(order_id);
     Ok(
         match orders
-            .reserve(order_id, ticket_id, buyer, first_asked)
+            .reserve(order_id, ticket_id, buyer, first_asked, summary)
             .await
         {
             Ok(Reserved::Reserved) => Answer::Order,
@@ -303,19 +313,22 @@ impl OrdersApi {
         // is retried as a first try.
         let _admitted = admission.admit()?;
         let Some(key) = idempotency_key.0 else {
-            if let Some(refused) = cheap_refusal(&db, ticket_id, buyer).await? {
-                return answer(&db, Uuid::nil(), refused).await.map_err(Into::into);
-            }
+            let summary = match look(&db, ticket_id, buyer).await? {
+                Look::Refused(refused) => {
+                    return answer(&db, Uuid::nil(), refused).await.map_err(Into::into);
+                }
+                Look::Free(summary) => summary,
+            };
             workers_polling(&orders).await?;
             let order_id = Uuid::new_v4();
-            let decided =
-                decide(&db, &orders, order_id, ticket_id, buyer, chrono::Utc::now()).await?;
+            let ids = (order_id, ticket_id, buyer);
+            let decided = decide(&db, &orders, ids, chrono::Utc::now(), Some(&summary)).await?;
             return answer(&db, order_id, decided).await.map_err(Into::into);
         };
 
         let request = idempotency::fingerprint("POST /api/orders", &[&ticket_id.to_string()]);
         let (claimed, claim) = Claimed::claim(&db, buyer, key, request, Uuid::new_v4()).await?;
-        let (order_id, first_asked) = match claim {
+        let (order_id, first_asked, summary) = match claim {
             Claim::Decided {
                 order_id,
                 answer: decided,
@@ -323,16 +336,19 @@ impl OrdersApi {
                 return answer(&db, order_id, decided).await.map_err(Into::into);
             }
             Claim::First { order_id, at } => {
-                if let Some(refused) = cheap_refusal(&db, ticket_id, buyer).await? {
-                    claimed.decide(&db, &refused).await?;
-                    return answer(&db, order_id, refused).await.map_err(Into::into);
-                }
+                let summary = match look(&db, ticket_id, buyer).await? {
+                    Look::Refused(refused) => {
+                        claimed.decide(&db, &refused).await?;
+                        return answer(&db, order_id, refused).await.map_err(Into::into);
+                    }
+                    Look::Free(summary) => summary,
+                };
                 if let Err(no_worker) = workers_polling(&orders).await {
                     // Nothing started: the key is given back, and a retry is a first try.
                     claimed.forget(&db).await?;
                     return Err(no_worker.into());
                 }
-                (order_id, at)
+                (order_id, at, Some(summary))
             }
             // Asked before, undecided: in flight, or its process died (perhaps after the order
             // was made, which the database knows).
@@ -342,10 +358,12 @@ impl OrdersApi {
                     return created(&db, order_id).await.map_err(Into::into);
                 }
                 workers_polling(&orders).await?;
-                (order_id, at)
+                // A workflow already started keeps its summary; one that is not gets none.
+                (order_id, at, None)
             }
         };
-        let decided = decide(&db, &orders, order_id, ticket_id, buyer, first_asked).await?;
+        let ids = (order_id, ticket_id, buyer);
+        let decided = decide(&db, &orders, ids, first_asked, summary.as_ref()).await?;
         claimed.decide(&db, &decided).await?;
         answer(&db, order_id, decided).await.map_err(Into::into)
     }
@@ -462,6 +480,9 @@ impl OrdersApi {
             status: state.status,
             expires_at: state.expires_at.map(iso8601),
             seconds_left,
+            cancel_reason: state
+                .cancel_reason
+                .map(|reason| reason.public_word().to_owned()),
             payment_id: state.payment_id,
         }))
     }

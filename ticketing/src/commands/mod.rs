@@ -22,7 +22,8 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             let app = Application::build(settings.clone()).await?;
             tracing::info!(addr = %settings.http_addr, port = app.port(), "serving HTTP");
             let stop = Stop::on_signal();
-            let relaying = relay.map(|relay| spawn_relay(&settings.database_url, relay, &stop));
+            let relaying = relay
+                .map(|relay| spawn_relay(&settings.database_url, relay, &settings.metrics, &stop));
             let served = app.run_until_stopped(stop.stopped()).await;
             stop.stop();
             finished(relaying).await?;
@@ -36,7 +37,9 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             let worker = OrderWorker::build(&settings, client, settings.gateway.build()).await?;
             tracing::info!(task_queue = %settings.temporal.task_queue, gateway = ?settings.gateway, "worker running");
             let stop = Stop::on_signal();
-            let relaying = relay.map(|relay| spawn_relay(&settings.database_url, relay, &stop));
+            let relaying = relay
+                .map(|relay| spawn_relay(&settings.database_url, relay, &settings.metrics, &stop));
+            spawn_metrics(args.metrics.metrics_addr, &settings.metrics, &stop);
             let worked = worker.run_until(stop.stopped()).await;
             stop.stop();
             finished(relaying).await?;
@@ -50,7 +53,13 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             let db = database::connect(&url)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
-            events::relay::run(db, settings, shutdown_signal()).await
+            let metrics = telemetry::Metrics::new();
+            let stats = relay_stats(&metrics);
+            let stop = Stop::on_signal();
+            spawn_metrics(args.metrics.metrics_addr, &metrics, &stop);
+            let relayed = events::relay::run_counted(db, settings, stats, stop.stopped()).await;
+            stop.stop();
+            relayed
         }
         Command::Migrate(args) => {
             let url = args.require()?;
@@ -138,19 +147,63 @@ impl Stop {
     }
 }
 
-/// Relays the outbox in the background until `stop` (and stops the process if the relay fails).
+/// The relay's counters, on the process's metrics.
+fn relay_stats(metrics: &telemetry::Metrics) -> events::RelayStats {
+    use telemetry::FnKind::{Counter, Gauge};
+    let stats = events::RelayStats::default();
+    let read = |f: fn(&events::RelayStats) -> u64| {
+        let stats = stats.clone();
+        move || f(&stats) as f64
+    };
+    metrics.observe_fn(
+        "ticketing_relay_published_total",
+        "Events the relay of this process published to NATS (each acknowledged).",
+        Counter,
+        read(events::RelayStats::published),
+    );
+    metrics.observe_fn(
+        "ticketing_relay_lag_events",
+        "Events waiting in the outbox for the relay, as last measured.",
+        Gauge,
+        read(events::RelayStats::lag_events),
+    );
+    metrics.observe_fn(
+        "ticketing_relay_lag_seconds",
+        "How long the oldest event waiting in the outbox has waited, as last measured.",
+        Gauge,
+        read(events::RelayStats::lag_seconds),
+    );
+    stats
+}
+
+/// Serves `/metrics` on `addr` (if given) until `stop`; a failure to listen stops the process.
+fn spawn_metrics(addr: Option<std::net::SocketAddr>, metrics: &telemetry::Metrics, stop: &Stop) {
+    let Some(addr) = addr else { return };
+    let (metrics, stop) = (metrics.clone(), stop.clone());
+    tokio::spawn(async move {
+        if let Err(error) = telemetry::metrics::serve(addr, metrics, stop.stopped()).await {
+            tracing::error!(error = %format!("{error:#}"), "cannot serve metrics");
+            stop.stop();
+        }
+    });
+}
+
+/// Relays the outbox in the background until `stop` (and stops the process if the relay fails),
+/// its counters on `metrics`.
 fn spawn_relay(
     database_url: &str,
     relay: events::RelaySettings,
+    metrics: &telemetry::Metrics,
     stop: &Stop,
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
     let (url, stop) = (database_url.to_owned(), stop.clone());
+    let stats = relay_stats(metrics);
     tokio::spawn(async move {
         let relayed = async {
             let db = database::connect(&url)
                 .await
                 .map_err(|e| anyhow::anyhow!("the relay cannot connect to DATABASE_URL: {e}"))?;
-            events::relay::run(db, relay, stop.stopped()).await
+            events::relay::run_counted(db, relay, stats, stop.stopped()).await
         }
         .await;
         if let Err(error) = &relayed {
@@ -202,9 +255,10 @@ pub async fn run_app_and_worker(
     app: Application,
     worker: OrderWorker,
     relay: Option<(String, events::RelaySettings)>,
+    metrics: &telemetry::Metrics,
 ) -> anyhow::Result<()> {
     let stop = Stop::on_signal();
-    let relaying = relay.map(|(url, relay)| spawn_relay(&url, relay, &stop));
+    let relaying = relay.map(|(url, relay)| spawn_relay(&url, relay, metrics, &stop));
     let http = {
         let stop = stop.clone();
         async move {

@@ -21,6 +21,8 @@ pub struct Repair {
     pub order_id: Uuid,
     /// What was done, in words.
     pub done: String,
+    /// The order was cancelled (not merely left to a person).
+    pub cancelled: bool,
 }
 
 impl fmt::Display for Repair {
@@ -56,22 +58,29 @@ pub async fn repair(db: &DatabaseConnection, client: &Client) -> anyhow::Result<
         let Some(now) = order::Entity::find_by_id(order.id).one(db).await? else {
             continue;
         };
-        let done = match now.status {
+        let (done, cancelled) = match now.status {
             Status::Created => {
-                store::cancel(db, now.id, CancelReason::Operator)
+                let (_, cancelled) = store::cancel(db, now.id, CancelReason::Operator)
                     .await
                     .with_context(|| format!("cancelling order {}", now.id))?;
-                format!("{why}; cancelled it (reason operator) and freed its ticket")
+                (
+                    format!("{why}; cancelled it (reason operator) and freed its ticket"),
+                    cancelled,
+                )
             }
-            Status::AwaitingPayment => format!(
-                "{why} while a payment was being made; left as it is: see whether the card was \
-                 charged before cancelling or completing it"
+            Status::AwaitingPayment => (
+                format!(
+                    "{why} while a payment was being made; left as it is: see whether the card \
+                     was charged before cancelling or completing it"
+                ),
+                false,
             ),
             Status::Cancelled | Status::Complete => continue,
         };
         repairs.push(Repair {
             order_id: now.id,
             done,
+            cancelled,
         });
     }
     Ok(repairs)

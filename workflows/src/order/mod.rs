@@ -35,7 +35,7 @@ mod steps;
 
 use crate::{
     refusal::{self, Refusal},
-    search_attributes::{BUYER_ID, ORDER_STATUS, TICKET_ID},
+    search_attributes::{BUYER_ID, EXPIRES_AT, ORDER_OUTCOME, ORDER_STATUS, TICKET_ID},
 };
 
 type HandlerError = Box<dyn std::error::Error + Send + Sync>;
@@ -149,6 +149,47 @@ impl Phase {
         )
     }
 
+    /// How an order that ended in this phase ended (the `OrderOutcome` search attribute).
+    fn outcome(self) -> Option<telemetry::OrderOutcome> {
+        match self {
+            Phase::Rejected => Some(telemetry::OrderOutcome::Rejected),
+            Phase::Complete => Some(telemetry::OrderOutcome::Complete),
+            Phase::Cancelled(reason) => Some(activities::outcome_of(reason)),
+            _ => None,
+        }
+    }
+
+    /// What the workflow is doing in this phase, for the Temporal UI ("current details").
+    fn details(self, expires_at: Option<DateTime<Utc>>) -> String {
+        match self {
+            Phase::Reserving => "Reserving the ticket.".to_owned(),
+            Phase::Created => match expires_at {
+                Some(at) => format!(
+                    "Waiting for the buyer to pay (or cancel) until the order expires at {}.",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                None => "Waiting for the buyer to pay (or cancel).".to_owned(),
+            },
+            Phase::AwaitingPayment => {
+                "Charging the card; the order can no longer expire.".to_owned()
+            }
+            Phase::Cancelling(reason) => {
+                format!("Cancelling the order ({reason}) and freeing its ticket.")
+            }
+            Phase::Rejected => "Ended: the reservation was refused (no order was made).".to_owned(),
+            Phase::Cancelled(reason) => format!(
+                "Ended: {}; the ticket is free again.",
+                match reason {
+                    CancelReason::Expired => "expired unpaid",
+                    CancelReason::Declined => "the card was declined",
+                    CancelReason::Cancelled => "cancelled by the buyer",
+                    CancelReason::Operator => "cancelled by an operator",
+                }
+            ),
+            Phase::Complete => "Ended: paid; the ticket is sold.".to_owned(),
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Phase::Reserving => "reserving",
@@ -219,10 +260,23 @@ impl OrderWorkflow {
     }
 }
 
-/// Moves to `phase` and publishes it in the `OrderStatus` search attribute.
+/// Moves to `phase` and publishes it: the `OrderStatus` search attribute (with `ExpiresAt` once
+/// the order holds its ticket, `OrderOutcome` once it ended, in the same one upsert, so the
+/// command sequence is as it always was) and the workflow's current details.
 fn enter(ctx: &WorkflowContext<OrderWorkflow>, phase: Phase) {
-    ctx.state_mut(|s| s.phase = phase);
-    ctx.upsert_search_attributes([ORDER_STATUS.value_set(phase.label().to_owned())]);
+    let expires_at = ctx.state_mut(|s| {
+        s.phase = phase;
+        s.expires_at
+    });
+    let mut updates = vec![ORDER_STATUS.value_set(phase.label().to_owned())];
+    if let (Phase::Created, Some(at)) = (phase, expires_at) {
+        updates.push(EXPIRES_AT.value_set(std::time::SystemTime::from(at).into()));
+    }
+    if let Some(outcome) = phase.outcome() {
+        updates.push(ORDER_OUTCOME.value_set(outcome.as_str().to_owned()));
+    }
+    ctx.upsert_search_attributes(updates);
+    ctx.set_current_details(phase.details(expires_at));
 }
 
 /// Cancels the order for `reason` (the activity frees the ticket if the order still holds it).
@@ -236,6 +290,7 @@ async fn cancel_order(
         ctx,
         OrderActivities::cancel,
         CancelInput { order_id, reason },
+        &format!("cancel order ({reason}), free ticket"),
     )
     .await?;
     enter(
@@ -267,6 +322,7 @@ impl OrderWorkflow {
             TICKET_ID.value_set(input.ticket_id.to_string()),
             BUYER_ID.value_set(input.buyer_id.to_string()),
         ]);
+        ctx.set_current_details(Phase::Reserving.details(None));
 
         if ctx.patched(OPERATOR_CANCEL) {
             ctx.state_mut(|s| s.shielded = true);
@@ -287,7 +343,7 @@ impl OrderWorkflow {
                 expires_at,
                 reserve_by,
             };
-            database_step(ctx, OrderActivities::reserve, reserve).await?
+            database_step(ctx, OrderActivities::reserve, reserve, "reserve ticket").await?
         };
         let reservation = match &outcome {
             ReserveOutcome::Reserved(reservation) => reservation.clone(),
@@ -312,7 +368,16 @@ impl OrderWorkflow {
         // one activation the timer, listed first, wins a tie.
         // An operator's cancellation of the workflow ends the race too (the timer and this wait
         // are the workflow's own, not the steps').
-        let mut timer = ctx.timer(window);
+        let mut timer = ctx.timer(
+            temporalio_sdk::TimerOptions::builder(window)
+                .summary(format!(
+                    "order expiry: expires the order at {} unless it is paid",
+                    reservation
+                        .expires_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ))
+                .build(),
+        );
         let timer_fired = temporalio_sdk::workflows::select! {
             _ = &mut timer => true,
             _ = ctx.wait_condition(|s| s.phase.is_final()) => false,
@@ -389,7 +454,13 @@ impl OrderWorkflow {
             return Err(Refusal::NotOpenForPayment.into_error());
         };
         let order_id = reservation.order_id;
-        database_step(ctx, OrderActivities::mark_awaiting_payment, order_id).await?;
+        database_step(
+            ctx,
+            OrderActivities::mark_awaiting_payment,
+            order_id,
+            "mark order as being paid",
+        )
+        .await?;
         let charged = charge(
             ctx,
             ChargeInput {
@@ -414,6 +485,7 @@ impl OrderWorkflow {
                         charge_id,
                         amount_cents: reservation.price_cents,
                     },
+                    "record payment, complete order",
                 )
                 .await?;
                 ctx.state_mut(|s| s.payment_id = Some(payment.payment_id));
@@ -483,7 +555,13 @@ async fn handlers_finished(ctx: &WorkflowContext<OrderWorkflow>) -> WorkflowResu
 
 /// Opens the order again after a payment attempt that charged nothing.
 async fn reopen(ctx: &WorkflowContext<OrderWorkflow>, order_id: Uuid) -> WorkflowResult<()> {
-    database_step(ctx, OrderActivities::reopen, order_id).await?;
+    database_step(
+        ctx,
+        OrderActivities::reopen,
+        order_id,
+        "reopen order (nothing charged)",
+    )
+    .await?;
     ctx.state_mut(|s| s.refused_attempts += 1);
     enter(ctx, Phase::Created);
     Ok(())

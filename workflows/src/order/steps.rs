@@ -52,6 +52,7 @@ pub(super) async fn database_step<AD>(
     ctx: &WorkflowContext<OrderWorkflow>,
     activity: AD,
     input: AD::Input,
+    summary: &str,
 ) -> Result<AD::Output, ActivityExecutionError>
 where
     AD: ActivityDefinition,
@@ -62,11 +63,13 @@ where
             .start_to_close_timeout(Duration::from_secs(10))
             .retry_policy(database_retry_policy())
             .maybe_cancellation_token(shield(ctx))
+            .summary(summary.to_owned())
             .build();
         ctx.execute_local_activity(activity, input, options).await
     } else {
         let mut options = database_activity();
         options.cancellation_token = shield(ctx);
+        options.summary = Some(summary.to_owned());
         ctx.execute_activity(activity, input, options).await
     }
 }
@@ -89,6 +92,9 @@ fn charge_retry_policy() -> RetryPolicy {
         .build()
 }
 
+/// What the Temporal UI says of the charge.
+const CHARGE_SUMMARY: &str = "charge card";
+
 /// The patch that made the charge a local activity (no round trip through the task queue). The
 /// idempotency key keeps a charge retried after a crash from charging twice, as before.
 const LOCAL_CHARGE: &str = "local-charge";
@@ -104,12 +110,14 @@ pub(super) async fn charge(
             .start_to_close_timeout(Duration::from_secs(15))
             .retry_policy(charge_retry_policy())
             .maybe_cancellation_token(shield(ctx))
+            .summary(CHARGE_SUMMARY.to_owned())
             .build();
         ctx.execute_local_activity(OrderActivities::charge, input, options)
             .await
     } else {
         let mut options = charge_activity();
         options.cancellation_token = shield(ctx);
+        options.summary = Some(CHARGE_SUMMARY.to_owned());
         ctx.execute_activity(OrderActivities::charge, input, options)
             .await
     }

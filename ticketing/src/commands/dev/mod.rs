@@ -128,12 +128,15 @@ async fn serve(
     db.close().await.ok();
 
     let temporal = args.temporal.resolve(Some(temporal_address))?;
+    // One process: the HTTP server, the worker and the relay share its metrics.
+    let metrics = telemetry::Metrics::new();
     let worker_config = WorkerSettings {
         database_url: database_url.to_owned(),
         temporal: temporal.clone(),
         gateway: args.payment.gateway()?,
         currency: args.payment.currency.clone(),
         reconcile_every: args.reconciler.every(),
+        metrics: metrics.clone(),
     };
     let bus = match &events {
         Events::Bus(bus) => Some(bus.clone()),
@@ -157,6 +160,7 @@ async fn serve(
             bus: bus.clone(),
             relay_here: bus.is_some(),
         },
+        metrics: metrics.clone(),
     })
     .await?;
     let client = temporal::connect(&temporal, Duration::from_secs(30)).await?;
@@ -195,7 +199,7 @@ async fn serve(
     eprintln!("  Press Ctrl-C to stop.");
     eprintln!();
     let relay = bus.map(|bus| (database_url.to_owned(), args.nats.relay_to(bus)));
-    run_app_and_worker(app, worker, relay).await
+    run_app_and_worker(app, worker, relay, &metrics).await
 }
 /// The JWT key kept in `<data>/jwt.key`, created on first use (readable by its owner only).
 fn dev_jwt_key(data_dir: &Path) -> anyhow::Result<JwtKey> {
