@@ -110,6 +110,7 @@ pub(crate) async fn target(args: &Options, http: &reqwest::Client) -> anyhow::Re
             address: format!("127.0.0.1:{temporal_port}"),
             namespace,
             task_queue: args.task_queue.clone(),
+            access: Default::default(),
         },
         server_pid: Some(child.id()),
         embedded: Some(child),

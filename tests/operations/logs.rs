@@ -169,6 +169,7 @@ async fn request_ids_and_order_ids_are_on_the_log_lines_and_the_worker_serves_it
             address: support::temporal::shared_address().to_owned(),
             namespace: "default".into(),
             task_queue: String::new(),
+            access: Default::default(),
         },
         Duration::from_secs(10),
     )

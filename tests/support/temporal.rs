@@ -40,6 +40,7 @@ pub fn settings(address: &str, queue_prefix: &str) -> TemporalSettings {
         address: address.to_owned(),
         namespace: "default".into(),
         task_queue: format!("{queue_prefix}-{}", Uuid::new_v4().simple()),
+        access: Default::default(),
     }
 }
 

@@ -368,18 +368,16 @@ fn available_memory_mib() -> Option<usize> {
 
 #[derive(Debug, Args)]
 pub struct TemporalArgs {
-    /// Temporal frontend (`host:port`). `dev` starts its own dev server when this is not set.
+    /// Temporal frontend: `host:port`, or a URL (`https://ns.acct.tmprl.cloud:7233`). TLS, a
+    /// client certificate or an API key come from TEMPORAL_TLS*, TEMPORAL_API_KEY or a profile
+    /// of TEMPORAL_CONFIG_FILE, as for the `temporal` CLI. `dev` starts its own dev server when
+    /// this is not set.
     #[arg(long, env = "TEMPORAL_ADDRESS", value_name = "TEMPORAL_ADDRESS")]
     pub temporal_address: Option<String>,
 
-    /// Temporal namespace.
-    #[arg(
-        long,
-        env = "TEMPORAL_NAMESPACE",
-        value_name = "TEMPORAL_NAMESPACE",
-        default_value = "default"
-    )]
-    pub temporal_namespace: String,
+    /// Temporal namespace (`default` unless a TEMPORAL_CONFIG_FILE profile names one).
+    #[arg(long, env = "TEMPORAL_NAMESPACE", value_name = "TEMPORAL_NAMESPACE")]
+    pub temporal_namespace: Option<String>,
 
     /// Task queue of the order workflows.
     #[arg(

@@ -8,7 +8,7 @@
 use activities::GatewaySettings;
 use clap::Parser;
 use secrecy::SecretString;
-use workflows::{TemporalSettings, WorkerSettings};
+use workflows::{TemporalSettings, WorkerSettings, temporal::TemporalAccess};
 
 use crate::cli::{DatabaseArgs, GatewayKind, PaymentArgs, ServeArgs, TemporalArgs, WorkerArgs};
 
@@ -24,23 +24,66 @@ impl From<api::InvalidSetting> for ConfigError {
 }
 
 impl TemporalArgs {
-    /// The Temporal settings, with the address `dev` chose when none was given.
+    /// The Temporal settings: the address and namespace from the flags (or `TEMPORAL_ADDRESS`,
+    /// `TEMPORAL_NAMESPACE`), and everything else the SDK's environment configuration says
+    /// (`TEMPORAL_CONFIG_FILE` and `TEMPORAL_PROFILE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS*`,
+    /// `TEMPORAL_GRPC_META_*`), as the `temporal` CLI reads them.
     pub fn resolve(&self, default_address: Option<&str>) -> Result<TemporalSettings, ConfigError> {
+        let access = TemporalAccess::from_environment().map_err(|e| {
+            ConfigError(format!(
+                "the Temporal client configuration (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE, \
+                 TEMPORAL_TLS*, TEMPORAL_API_KEY) is not usable: {e}"
+            ))
+        })?;
         let address = self
             .temporal_address
-            .as_deref()
-            .or(default_address)
-            .ok_or_else(|| {
-                ConfigError("TEMPORAL_ADDRESS is required (e.g. 127.0.0.1:7233)".into())
-            })?;
-        let address = address.trim().trim_start_matches("http://").to_owned();
-        if address.is_empty() || address.contains('/') || !address.contains(':') {
+            .clone()
+            .or_else(|| access.address().map(str::to_owned))
+            .or_else(|| default_address.map(str::to_owned));
+        let namespace = self
+            .temporal_namespace
+            .clone()
+            .or_else(|| access.namespace().map(str::to_owned));
+        self.settings(address, namespace, access)
+    }
+
+    /// The settings of a Temporal server `dev` started itself at `address`: plaintext, whatever
+    /// the environment says of other servers.
+    pub fn local(&self, address: &str) -> Result<TemporalSettings, ConfigError> {
+        let namespace = self.temporal_namespace.clone();
+        self.settings(
+            Some(address.to_owned()),
+            namespace,
+            TemporalAccess::default(),
+        )
+    }
+
+    fn settings(
+        &self,
+        address: Option<String>,
+        namespace: Option<String>,
+        access: TemporalAccess,
+    ) -> Result<TemporalSettings, ConfigError> {
+        let address = address.ok_or_else(|| {
+            ConfigError("TEMPORAL_ADDRESS is required (e.g. 127.0.0.1:7233)".into())
+        })?;
+        let address = address.trim().to_owned();
+        let well_formed = match address.split_once("://") {
+            Some((scheme, rest)) => {
+                ["http", "https"].contains(&scheme)
+                    && !rest.is_empty()
+                    && !rest.trim_end_matches('/').contains('/')
+            }
+            None => address.contains(':') && !address.contains('/'),
+        };
+        if address.is_empty() || !well_formed {
             return Err(ConfigError(format!(
-                "TEMPORAL_ADDRESS must be host:port, not {address:?}"
+                "TEMPORAL_ADDRESS must be host:port or an http(s) URL, not {address:?}"
             )));
         }
+        let namespace = namespace.unwrap_or_else(|| "default".to_owned());
         for (name, value) in [
-            ("TEMPORAL_NAMESPACE", &self.temporal_namespace),
+            ("TEMPORAL_NAMESPACE", &namespace),
             ("TEMPORAL_TASK_QUEUE", &self.temporal_task_queue),
         ] {
             if value.trim().is_empty() {
@@ -48,9 +91,10 @@ impl TemporalArgs {
             }
         }
         Ok(TemporalSettings {
-            address,
-            namespace: self.temporal_namespace.clone(),
+            address: address.trim_end_matches('/').to_owned(),
+            namespace,
             task_queue: self.temporal_task_queue.clone(),
+            access,
         })
     }
 }
@@ -218,7 +262,11 @@ impl crate::cli::BenchArgs {
             } else {
                 Some(self.temporal.resolve(None)?)
             },
-            namespace: self.temporal.temporal_namespace.clone(),
+            namespace: self
+                .temporal
+                .temporal_namespace
+                .clone()
+                .unwrap_or_else(|| "default".to_owned()),
             task_queue: self.temporal.temporal_task_queue.clone(),
         })
     }

@@ -127,7 +127,12 @@ async fn serve(
         .context("migrating the database")?;
     db.close().await.ok();
 
-    let temporal = args.temporal.resolve(Some(temporal_address))?;
+    // A server of the user's (TEMPORAL_ADDRESS) is reached as the environment says (TLS, API
+    // key...); the one dev started, in plaintext.
+    let temporal = match &args.temporal.temporal_address {
+        Some(_) => args.temporal.resolve(None)?,
+        None => args.temporal.local(temporal_address)?,
+    };
     // One process: the HTTP server, the worker and the relay share its metrics.
     let metrics = telemetry::Metrics::new();
     let worker_config = WorkerSettings {
@@ -173,7 +178,7 @@ async fn serve(
     eprintln!("    API docs     {base}/api/docs   (OpenAPI: {base}/api/openapi.json)");
     eprintln!(
         "    Temporal     {temporal_address}   namespace {}",
-        args.temporal.temporal_namespace
+        temporal.namespace
     );
     if args.temporal.temporal_address.is_none() {
         eprintln!(
@@ -249,7 +254,11 @@ async fn start_temporal(
         }
     }
     let server = DevServer {
-        namespace: args.temporal.temporal_namespace.clone(),
+        namespace: args
+            .temporal
+            .temporal_namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned()),
         ui_port: Some(args.temporal_ui_port),
         db_file: Some(data_dir.join("temporal.db")),
         ..DevServer::new(cli.clone(), args.temporal_dev_port)

@@ -1,0 +1,3 @@
+//! The production topology: Temporal reached over TLS and mTLS ([`tls`]).
+
+mod tls;
