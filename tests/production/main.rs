@@ -1,3 +1,6 @@
-//! The production topology: Temporal reached over TLS and mTLS ([`tls`]).
+//! The production topology: Temporal reached over TLS and mTLS ([`tls`]), the compose file held
+//! against the binary ([`compose`]), and every part as a process of its own ([`topology`]).
 
+mod compose;
 mod tls;
+mod topology;

@@ -27,6 +27,16 @@ impl Api {
         }
     }
 
+    /// The HTTP client underneath, for requests that must see a connection fail.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// `<base><path>`
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
     /// A request with a JSON body (none when `body` is `None`) and an optional bearer token.
     pub async fn send(
         &self,
