@@ -368,6 +368,14 @@ pub async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<R
             // The route the request matched stays known (for the metrics' route label).
             let pattern = error.data::<poem::PathPattern>().cloned();
             let mut response = render(error, &method, &path);
+            if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+                let allowed = crate::openapi::allowed_methods(&path).join(", ");
+                if let Ok(value) = poem::http::HeaderValue::from_str(&allowed) {
+                    response
+                        .headers_mut()
+                        .insert(poem::http::header::ALLOW, value);
+                }
+            }
             if let Some(pattern) = pattern {
                 response.set_data(pattern);
             }

@@ -114,7 +114,7 @@ impl HealthApi {
     /// Liveness
     ///
     /// 200 while the process serves requests.
-    #[oai(path = "/healthz", method = "get")]
+    #[oai(path = "/healthz", method = "get", operation_id = "getHealth")]
     async fn healthz(&self) -> Result<Json<Status>, Fails<{ can::INTERNAL }>> {
         Ok(Json(Status {
             status: "ok".into(),
@@ -127,7 +127,7 @@ impl HealthApi {
     /// template, orders started and finished by outcome, reservation and payment latencies,
     /// payment gateway results, the relay's progress, and (in a process that runs a worker) the
     /// Temporal SDK's worker metrics, `temporal_...`.
-    #[oai(path = "/metrics", method = "get")]
+    #[oai(path = "/metrics", method = "get", operation_id = "getMetrics")]
     async fn metrics(
         &self,
         metrics: Data<&telemetry::Metrics>,
@@ -140,7 +140,7 @@ impl HealthApi {
     /// 200 when the database and Temporal answer and a worker polls the order task queue; 503
     /// (with `Retry-After`) naming what is missing otherwise. The event bus is reported, not
     /// required: without it events wait in the outbox and the pages do not update live.
-    #[oai(path = "/readyz", method = "get")]
+    #[oai(path = "/readyz", method = "get", operation_id = "getReadiness")]
     async fn readyz(
         &self,
         db: Data<&DatabaseConnection>,

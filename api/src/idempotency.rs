@@ -66,6 +66,7 @@ impl Type for Key {
             ),
             min_length: Some(1),
             max_length: Some(MAX_LENGTH),
+            pattern: Some(r"^[\x21-\x7e]+$".into()),
             ..MetaSchema::new("string")
         }))
     }

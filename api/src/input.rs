@@ -140,10 +140,25 @@ impl Type for DecimalText {
 
     fn schema_ref() -> MetaSchemaRef {
         MetaSchemaRef::Inline(Box::new(MetaSchema {
-            description: Some("A decimal amount in major units: a JSON number or a numeric string"),
+            description: Some(
+                "A price in major units, greater than 0, at most 1000000, with at most 2 \
+                 decimals: a JSON number or a numeric string",
+            ),
             any_of: vec![
-                MetaSchemaRef::Inline(Box::new(MetaSchema::new("number"))),
-                MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+                MetaSchemaRef::Inline(Box::new(MetaSchema {
+                    minimum: Some(0.01),
+                    maximum: Some(1_000_000.0),
+                    multiple_of: Some(0.01),
+                    ..MetaSchema::new("number")
+                })),
+                MetaSchemaRef::Inline(Box::new(MetaSchema {
+                    // Greater than 0, at most 1000000, at most two decimals.
+                    pattern: Some(
+                        r"^0*(?:[1-9][0-9]{0,5}(?:\.[0-9]{1,2})?|1000000(?:\.00?)?|\.(?:0[1-9]|[1-9][0-9]?))$"
+                            .into(),
+                    ),
+                    ..MetaSchema::new("string")
+                })),
             ],
             example: Some(serde_json::json!(19.99)),
             ..MetaSchema::ANY
@@ -199,22 +214,249 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn parse(limit: Option<Input<i64>>, offset: Option<Input<i64>>) -> Result<Self, ApiError> {
+    pub fn parse(limit: Limit, offset: Offset) -> Result<Self, ApiError> {
         const LIMIT: Invalid = Invalid("limit must be an integer between 1 and 500");
         const OFFSET: Invalid = Invalid("offset must be a non-negative integer");
-        let limit = limit.unwrap_or(Input::Given(100)).parse(
-            |n| {
-                u64::try_from(n)
-                    .ok()
-                    .filter(|n| (1..=500).contains(n))
-                    .ok_or(LIMIT)
-            },
-            LIMIT,
-        );
+        let limit = limit
+            .unwrap_or(Input::Given(Bounded(100, std::marker::PhantomData)))
+            .parse(
+                |n| {
+                    u64::try_from(n.0)
+                        .ok()
+                        .filter(|n| (1..=500).contains(n))
+                        .ok_or(LIMIT)
+                },
+                LIMIT,
+            );
         let offset = offset
-            .unwrap_or(Input::Given(0))
-            .parse(|n| u64::try_from(n).map_err(|_| OFFSET), OFFSET);
+            .unwrap_or(Input::Given(Bounded(0, std::marker::PhantomData)))
+            .parse(|n| u64::try_from(n.0).map_err(|_| OFFSET), OFFSET);
         let (limit, offset) = both(("limit", limit), ("offset", offset))?;
         Ok(Page { limit, offset })
     }
 }
+
+/// A text input whose OpenAPI schema declares the rule the handler enforces (a format, lengths, a
+/// pattern) without poem-openapi enforcing it: a value that breaks the rule still reaches the
+/// handler, which answers with the contract's message for the field. Generated clients see the
+/// rule; the server's answers stay the contract's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text<R>(pub String, pub std::marker::PhantomData<R>);
+
+/// What a [`Text`] declares.
+pub trait TextRule: Send + Sync + 'static {
+    /// The schema's name (for poem-openapi's registry).
+    const NAME: &'static str;
+    /// The string schema with the rule's keywords.
+    fn schema() -> MetaSchema;
+}
+
+impl<R: TextRule> Type for Text<R> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        R::NAME.into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(R::schema()))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl<R: TextRule> FromJsonStrictly for Text<R> {
+    fn from_json_strictly(value: Value) -> Option<Self> {
+        match value {
+            Value::String(text) => Some(Text(text, std::marker::PhantomData)),
+            _ => None,
+        }
+    }
+}
+
+impl<R: TextRule> ToJSON for Text<R> {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.clone()))
+    }
+}
+
+/// The rules the inputs declare.
+pub mod rules {
+    use poem_openapi::registry::MetaSchema;
+
+    use super::TextRule;
+
+    /// White space as Rust's `str::trim` removes it (Unicode's White_Space), spelled out: the
+    /// `\s` of one regex engine is not another's.
+    const SPACE: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+    /// Control characters, as Rust's `char::is_control` finds them.
+    const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+
+    /// What the server accepts of a title or a password: trimmed of white space at both ends, it
+    /// has `min` to `max` characters and no control character.
+    fn trimmed(min: usize, max: usize) -> String {
+        assert!(min >= 1 && max >= min);
+        let edge = format!("[^{SPACE}{CONTROL}]");
+        let inner = format!("[^{CONTROL}]");
+        let middle = match min {
+            1 => format!("(?:{inner}{{0,{}}}{edge})?", max - 2),
+            _ => format!("{inner}{{{},{}}}{edge}", min - 2, max - 2),
+        };
+        format!("^[{SPACE}]*{edge}{middle}[{SPACE}]*$")
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Uuid;
+    impl TextRule for Uuid {
+        const NAME: &'static str = "uuid_text";
+        fn schema() -> MetaSchema {
+            MetaSchema::new_with_format("string", "uuid")
+        }
+    }
+
+    /// An email address.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Email;
+    impl TextRule for Email {
+        const NAME: &'static str = "email_text";
+        fn schema() -> MetaSchema {
+            MetaSchema {
+                max_length: Some(254),
+                ..MetaSchema::new_with_format("string", "email")
+            }
+        }
+    }
+
+    /// A new password: 4 to 128 characters (after trimming), no control characters.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct NewPassword;
+    impl TextRule for NewPassword {
+        const NAME: &'static str = "new_password_text";
+        fn schema() -> MetaSchema {
+            MetaSchema {
+                pattern: Some(trimmed(4, 128)),
+                format: Some("password"),
+                ..MetaSchema::new("string")
+            }
+        }
+    }
+
+    /// A password to check: not blank.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Password;
+    impl TextRule for Password {
+        const NAME: &'static str = "password_text";
+        fn schema() -> MetaSchema {
+            MetaSchema {
+                pattern: Some(format!("[^{SPACE}]")),
+                format: Some("password"),
+                ..MetaSchema::new("string")
+            }
+        }
+    }
+
+    /// A ticket's title: 1 to 200 characters, not blank, no control characters.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Title;
+    impl TextRule for Title {
+        const NAME: &'static str = "title_text";
+        fn schema() -> MetaSchema {
+            MetaSchema {
+                pattern: Some(trimmed(1, entities::TicketTitle::MAX_CHARS)),
+                ..MetaSchema::new("string")
+            }
+        }
+    }
+
+    /// A card token from the payment form: not blank, no control characters.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct CardToken;
+    impl TextRule for CardToken {
+        const NAME: &'static str = "card_token_text";
+        fn schema() -> MetaSchema {
+            MetaSchema {
+                pattern: Some(format!("^[^{CONTROL}]*[^{SPACE}{CONTROL}][^{CONTROL}]*$")),
+                ..MetaSchema::new("string")
+            }
+        }
+    }
+}
+
+/// An integer query parameter whose OpenAPI schema declares its bounds (as [`Text`] does its
+/// rule), while the handler answers a value out of bounds with the contract's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounded<R>(pub i64, pub std::marker::PhantomData<R>);
+
+/// The bounds a [`Bounded`] declares.
+pub trait Bounds: Send + Sync + 'static {
+    const NAME: &'static str;
+    const MINIMUM: i64;
+    const MAXIMUM: Option<i64>;
+}
+
+impl<R: Bounds> Type for Bounded<R> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        R::NAME.into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            minimum: Some(R::MINIMUM as f64),
+            maximum: R::MAXIMUM.map(|m| m as f64),
+            ..MetaSchema::new_with_format("integer", "int64")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl<R: Bounds> ParseFromParameter for Bounded<R> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        value
+            .trim()
+            .parse::<i64>()
+            .map(|n| Bounded(n, std::marker::PhantomData))
+            .map_err(poem_openapi::types::ParseError::custom)
+    }
+}
+
+/// `limit`: 1 to 500.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitBounds;
+impl Bounds for LimitBounds {
+    const NAME: &'static str = "limit";
+    const MINIMUM: i64 = 1;
+    const MAXIMUM: Option<i64> = Some(500);
+}
+
+/// `offset`: 0 or more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetBounds;
+impl Bounds for OffsetBounds {
+    const NAME: &'static str = "offset";
+    const MINIMUM: i64 = 0;
+    const MAXIMUM: Option<i64> = None;
+}
+
+/// A listing's `limit` parameter.
+pub type Limit = Option<Input<Bounded<LimitBounds>>>;
+/// A listing's `offset` parameter.
+pub type Offset = Option<Input<Bounded<OffsetBounds>>>;

@@ -65,3 +65,160 @@ impl poem_openapi::types::ParseFromJSON for Price {
         }
     }
 }
+
+/// A time in a response: ISO-8601 UTC with milliseconds (`2026-11-23T10:15:00.000Z`), declared
+/// as `format: date-time`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl Type for Timestamp {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "timestamp".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            example: Some(serde_json::json!("2026-11-23T10:15:00.000Z")),
+            ..MetaSchema::new_with_format("string", "date-time")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ToJSON for Timestamp {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(serde_json::Value::String(iso8601(self.0)))
+    }
+}
+
+/// A field that is always there, `null` when it has no value, and declared `nullable` (a plain
+/// `Option` field would be declared optional and left out instead).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nullable<T>(pub Option<T>);
+
+impl<T: Type> Type for Nullable<T> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = T::RawValueType;
+    type RawElementValueType = T::RawElementValueType;
+
+    fn name() -> Cow<'static, str> {
+        format!("nullable_{}", T::name()).into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            nullable: true,
+            all_of: vec![T::schema_ref()],
+            ..MetaSchema::ANY
+        }))
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        self.0.as_ref().and_then(Type::as_raw_value)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        match &self.0 {
+            Some(value) => value.raw_element_iter(),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+}
+
+impl<T: ToJSON> ToJSON for Nullable<T> {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(
+            self.0
+                .as_ref()
+                .and_then(ToJSON::to_json)
+                .unwrap_or(serde_json::Value::Null),
+        )
+    }
+}
+
+/// A currency in a response: the ISO 4217 code in lower case (`usd`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Currency(pub String);
+
+impl Type for Currency {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "currency".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some("The ISO 4217 code of the price's currency, in lower case"),
+            pattern: Some("^[a-z]{3}$".into()),
+            example: Some(serde_json::json!("usd")),
+            ..MetaSchema::new("string")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ToJSON for Currency {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(serde_json::Value::String(self.0.clone()))
+    }
+}
+
+// Responses only; parsing is there because poem-openapi's objects go both ways.
+
+impl poem_openapi::types::ParseFromJSON for Timestamp {
+    fn parse_from_json(value: Option<serde_json::Value>) -> poem_openapi::types::ParseResult<Self> {
+        value
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
+            .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+            .map(|time| Timestamp(time.with_timezone(&Utc)))
+            .ok_or_else(|| poem_openapi::types::ParseError::custom("an ISO-8601 time"))
+    }
+}
+
+impl poem_openapi::types::ParseFromJSON for Currency {
+    fn parse_from_json(value: Option<serde_json::Value>) -> poem_openapi::types::ParseResult<Self> {
+        match value {
+            Some(serde_json::Value::String(code)) => Ok(Currency(code)),
+            _ => Err(poem_openapi::types::ParseError::custom("a currency code")),
+        }
+    }
+}
+
+impl<T: poem_openapi::types::ParseFromJSON> poem_openapi::types::ParseFromJSON for Nullable<T> {
+    fn parse_from_json(value: Option<serde_json::Value>) -> poem_openapi::types::ParseResult<Self> {
+        match value {
+            None | Some(serde_json::Value::Null) => Ok(Nullable(None)),
+            value => T::parse_from_json(value)
+                .map(|v| Nullable(Some(v)))
+                .map_err(poem_openapi::types::ParseError::propagate),
+        }
+    }
+}

@@ -59,6 +59,11 @@ pub struct Settings {
     pub events: EventBus,
     /// The process's metrics (shared with a worker in the same process), served on `/metrics`.
     pub metrics: telemetry::Metrics,
+    /// The currency every price is in (ISO 4217, lower case), as the workers charge it.
+    pub currency: String,
+    /// Where clients reach this API (`https://tickets.example.com`): the OpenAPI document's
+    /// `servers`; `/` (wherever the document came from) when unset.
+    pub public_url: Option<String>,
 }
 
 /// The event bus as the HTTP application sees it.

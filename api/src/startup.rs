@@ -87,7 +87,11 @@ impl Application {
             reads,
             sessions,
             (orders, admission, config.metrics.clone()),
-            config.body_limit_bytes as usize,
+            Answers {
+                currency: crate::json::Currency(config.currency.clone()),
+                public_url: config.public_url.clone(),
+                body_limit: config.body_limit_bytes as usize,
+            },
             (pages, bus),
             guards,
         );
@@ -122,6 +126,13 @@ impl Application {
     }
 }
 
+/// How the app answers: the currency beside prices, the document's server, the largest body.
+pub struct Answers {
+    pub currency: crate::json::Currency,
+    pub public_url: Option<String>,
+    pub body_limit: usize,
+}
+
 /// What protects the app from its clients (see `limits` and `security_headers`).
 pub struct Guards {
     pub passwords: Passwords,
@@ -137,7 +148,11 @@ pub fn routes(
     reads: database::Reads,
     sessions: Sessions,
     (orders, admission, metrics): (OrderClient, orders::Admission, telemetry::Metrics),
-    body_limit: usize,
+    Answers {
+        currency,
+        public_url,
+        body_limit,
+    }: Answers,
     (pages, bus): (web::WebConfig, health::EventsHealth),
     guards: Guards,
 ) -> poem::endpoint::BoxEndpoint<'static, Response> {
@@ -147,9 +162,12 @@ pub fn routes(
         trust_forwarded_for,
         https,
     } = guards;
-    let service = openapi::service();
+    let service = openapi::service_at(public_url.as_deref());
     let api = Route::new()
-        .at("/api/openapi.json", service.spec_endpoint())
+        .at(
+            "/api/openapi.json",
+            openapi_json(openapi::document_at(public_url.as_deref())),
+        )
         .nest("/api/docs", service.swagger_ui())
         .nest("/", service)
         .with(CookieJarManager::new())
@@ -162,6 +180,7 @@ pub fn routes(
         .data(limiter)
         .data(bus)
         .data(metrics.clone())
+        .data(currency)
         .around(move |ep, req| limit_body(ep, req, body_limit))
         .around(error::render_errors)
         .map_to_response()
@@ -175,6 +194,15 @@ pub fn routes(
         .around(move |ep, req| request_log::log_requests(ep, req, metrics.clone()))
         .map_to_response()
         .boxed()
+}
+
+/// `GET /api/openapi.json`: the document, with its links, made once.
+fn openapi_json(document: String) -> impl Endpoint<Output = Response> {
+    poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(document.clone())
+    })
 }
 
 /// Sends `/api/...`, the probes and `/metrics` to the API, everything else to the pages.

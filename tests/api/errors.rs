@@ -97,13 +97,30 @@ async fn an_unknown_route_is_404() {
 async fn a_wrong_method_is_405() {
     let app = spawn_app().await;
     let cases = [
-        (Method::DELETE, "/api/users/signup"),
-        (Method::GET, "/api/users/signin"),
-        (Method::DELETE, "/api/tickets"),
-        (Method::POST, "/api/users/currentuser"),
+        (Method::DELETE, "/api/users/signup", "POST"),
+        (Method::GET, "/api/users/signin", "POST"),
+        (Method::DELETE, "/api/tickets", "GET, POST"),
+        (Method::POST, "/api/users/currentuser", "GET"),
+        (
+            Method::POST,
+            "/api/orders/6c1b1f0e-7d0a-4d3e-9a57-0c9a3e3c1d10",
+            "DELETE, GET",
+        ),
     ];
-    for (method, path) in cases {
+    for (method, path, allowed) in cases {
         let response = app.browser().send(method.clone(), path, None, None).await;
+        // The answer says which methods the path takes.
+        let allow = response
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let mut methods: Vec<String> = allow
+            .unwrap_or_default()
+            .split(", ")
+            .map(str::to_owned)
+            .collect();
+        methods.sort();
+        assert_eq!(methods.join(", "), allowed, "{method} {path}");
         assert_error(
             response,
             StatusCode::METHOD_NOT_ALLOWED,

@@ -1,6 +1,7 @@
 mod burst;
 mod check;
 mod errors;
+mod generated_client;
 mod health;
 mod idempotency;
 mod lifecycle;

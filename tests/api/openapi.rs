@@ -183,3 +183,45 @@ async fn the_interactive_documentation_is_served() {
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(!response.text().await.unwrap().is_empty());
 }
+
+#[test]
+fn the_committed_document_is_the_one_the_binary_prints() {
+    let committed = include_str!("../../openapi.json");
+    let printed = format!("{}\n", api::openapi::document());
+    assert!(
+        committed == printed,
+        "openapi.json is out of date: run `cargo run --bin ticketing -- openapi > openapi.json`"
+    );
+}
+
+#[test]
+fn every_operation_has_a_stable_readable_operation_id() {
+    let document: Value = serde_json::from_str(&api::openapi::document()).unwrap();
+    let mut ids = Vec::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(
+                id.chars().next().unwrap().is_ascii_lowercase()
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{method} {path}: {id} is not camelCase"
+            );
+            ids.push(id.to_owned());
+        }
+    }
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "operation ids are unique");
+    for id in [
+        "signUp",
+        "createTicket",
+        "createOrder",
+        "payOrder",
+        "cancelOrder",
+    ] {
+        assert!(ids.iter().any(|i| i == id), "no {id}");
+    }
+}

@@ -193,7 +193,17 @@ fn assert_order(order: &Value, buyer: &TestUser, ticket: &Value, status: &str) {
     let embedded = order["ticket"].as_object().expect("a ticket object");
     let mut keys: Vec<&str> = embedded.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["id", "price", "title", "version"], "{order}");
+    assert_eq!(
+        keys,
+        ["currency", "id", "price", "priceCents", "title", "version"],
+        "{order}"
+    );
+    assert_eq!(order["ticket"]["currency"], "usd", "{order}");
+    assert_eq!(
+        order["ticket"]["priceCents"].as_i64(),
+        ticket["priceCents"].as_i64(),
+        "the integer cents of the price: {order}"
+    );
     assert_eq!(order["ticket"]["id"], ticket["id"], "{order}");
     assert_eq!(order["ticket"]["title"], ticket["title"], "{order}");
     assert!(order["ticket"]["price"].is_number(), "{order}");

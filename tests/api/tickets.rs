@@ -44,11 +44,26 @@ async fn reserve(app: &TestApp, id: &str) -> uuid::Uuid {
 fn assert_ticket(ticket: &Value, title: &str, price: f64, owner: &TestUser, version: i64) {
     let object = ticket.as_object().expect("a ticket object");
     assert!(
-        object
-            .keys()
-            .all(|k| ["id", "title", "price", "userId", "version", "orderId"].contains(&k.as_str())),
+        object.keys().all(|k| [
+            "id",
+            "title",
+            "price",
+            "priceCents",
+            "currency",
+            "userId",
+            "version",
+            "orderId"
+        ]
+        .contains(&k.as_str())),
         "unexpected keys in {ticket}"
     );
+    // The price as integer cents too, and its currency: a typed client needs no float.
+    assert_eq!(
+        ticket["priceCents"].as_i64(),
+        Some((price * 100.0).round() as i64),
+        "{ticket}"
+    );
+    assert_eq!(ticket["currency"], "usd", "{ticket}");
     uuid::Uuid::parse_str(ticket["id"].as_str().expect("an id")).expect("the id is a UUID");
     assert_eq!(ticket["title"], title, "{ticket}");
     assert!(

@@ -288,6 +288,11 @@ pub struct HttpArgs {
           value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
     pub jwt_ttl_seconds: u64,
 
+    /// Where clients reach the API (`https://tickets.example.com`), for the OpenAPI document's
+    /// `servers`; the document says `/` (this server) when unset.
+    #[arg(long, env = "PUBLIC_URL", value_name = "PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BODY_LIMIT_BYTES", value_name = "BODY_LIMIT_BYTES", default_value_t = 65_536,
           value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
@@ -462,6 +467,18 @@ pub struct PaymentArgs {
     pub currency: String,
 }
 
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    match url.split_once("://") {
+        Some(("http" | "https", rest))
+            if !rest.is_empty() && !rest.contains(char::is_whitespace) =>
+        {
+            Ok(url.to_owned())
+        }
+        _ => Err("an http(s) URL such as https://tickets.example.com".into()),
+    }
+}
+
 fn parse_currency(text: &str) -> Result<String, String> {
     let code = text.trim().to_ascii_lowercase();
     if code.len() == 3 && code.bytes().all(|b| b.is_ascii_lowercase()) {
@@ -507,6 +524,12 @@ pub struct ServeArgs {
     #[arg(long, env = "PAYMENT_GATEWAY", value_name = "PAYMENT_GATEWAY", value_enum,
           default_value_t = GatewayKind::Sandbox)]
     pub payment_gateway: GatewayKind,
+
+    /// Currency of every price (ISO 4217, lowercase), as the workers charge it; the API shows it
+    /// beside each price.
+    #[arg(long, env = "CURRENCY", value_name = "CURRENCY", default_value = "usd",
+          value_parser = parse_currency)]
+    pub currency: String,
 
     /// Key that signs session tokens (HS256), at least 32 characters. Required.
     #[arg(long, env = "JWT_KEY", value_name = "JWT_KEY", hide_env_values = true)]

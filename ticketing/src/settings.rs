@@ -191,6 +191,8 @@ impl ServeArgs {
                 relay_here: self.events.relay()?.is_some(),
             },
             metrics: telemetry::Metrics::new(),
+            currency: self.currency.clone(),
+            public_url: self.http.public_url.clone(),
         })
     }
 }

@@ -24,8 +24,8 @@ use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can},
     idempotency::{self, Answer, Claim, Claimed, Key},
-    input::{Input, Page},
-    json::{Price, iso8601},
+    input::{Input, Limit, Offset, Page, Text, rules},
+    json::{Currency, Price, Timestamp},
     tags::Tag,
 };
 
@@ -53,15 +53,104 @@ impl Admission {
 pub struct NewOrder {
     /// The ticket to reserve.
     #[oai(rename = "ticketId")]
-    ticket_id: Input<String>,
+    ticket_id: Input<Text<rules::Uuid>>,
+}
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+pub enum OrderStatus {
+    /// Holding its ticket, waiting for payment (or expiry).
+    #[oai(rename = "created")]
+    Created,
+    /// Being paid: it can no longer expire.
+    #[oai(rename = "awaiting:payment")]
+    AwaitingPayment,
+    /// Cancelled (see `cancelReason`); the ticket is free again.
+    #[oai(rename = "cancelled")]
+    Cancelled,
+    /// Paid; the ticket is sold.
+    #[oai(rename = "complete")]
+    Complete,
+}
+
+impl From<order::Status> for OrderStatus {
+    fn from(status: order::Status) -> Self {
+        match status {
+            order::Status::Created => OrderStatus::Created,
+            order::Status::AwaitingPayment => OrderStatus::AwaitingPayment,
+            order::Status::Cancelled => OrderStatus::Cancelled,
+            order::Status::Complete => OrderStatus::Complete,
+        }
+    }
+}
+
+/// Why a cancelled order was cancelled (absent from an order that is not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum CancelReason {
+    /// The buyer cancelled it.
+    Buyer,
+    /// It was not paid in time.
+    Expired,
+    /// The card was declined.
+    Declined,
+    /// Support (an operator) cancelled it.
+    Operator,
+}
+
+impl From<order::CancelReason> for CancelReason {
+    fn from(reason: order::CancelReason) -> Self {
+        match reason {
+            order::CancelReason::Cancelled => CancelReason::Buyer,
+            order::CancelReason::Expired => CancelReason::Expired,
+            order::CancelReason::Declined => CancelReason::Declined,
+            order::CancelReason::Operator => CancelReason::Operator,
+        }
+    }
+}
+
+/// Where an order's workflow is: an order status, or before it (`reserving`) or instead of one
+/// (`rejected`: the reservation was refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+pub enum WorkflowStatus {
+    #[oai(rename = "reserving")]
+    Reserving,
+    #[oai(rename = "rejected")]
+    Rejected,
+    #[oai(rename = "created")]
+    Created,
+    #[oai(rename = "awaiting:payment")]
+    AwaitingPayment,
+    #[oai(rename = "cancelled")]
+    Cancelled,
+    #[oai(rename = "complete")]
+    Complete,
+}
+
+impl WorkflowStatus {
+    fn of(label: &str) -> Option<Self> {
+        Some(match label {
+            "reserving" => WorkflowStatus::Reserving,
+            "rejected" => WorkflowStatus::Rejected,
+            "created" => WorkflowStatus::Created,
+            "awaiting:payment" => WorkflowStatus::AwaitingPayment,
+            "cancelled" => WorkflowStatus::Cancelled,
+            "complete" => WorkflowStatus::Complete,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
 pub struct OrderTicketJson {
     id: Uuid,
     title: String,
     /// The price captured when the order was made.
     price: Price,
+    /// The same in the currency's minor unit (cents).
+    price_cents: i64,
+    currency: Currency,
     version: i32,
 }
 
@@ -71,35 +160,33 @@ pub struct OrderJson {
     id: Uuid,
     /// The buyer.
     user_id: Uuid,
-    /// `created`, `awaiting:payment`, `cancelled` or `complete`.
-    status: String,
-    /// When an unpaid order expires (ISO-8601 UTC).
-    expires_at: String,
-    /// Why a cancelled order was cancelled: `buyer` (the buyer cancelled it), `expired` (not paid
-    /// in time), `declined` (the card was declined) or `operator` (support cancelled it). Absent
-    /// otherwise.
+    status: OrderStatus,
+    /// When an unpaid order expires.
+    expires_at: Timestamp,
+    // Why a cancelled order was cancelled; absent otherwise. (No doc comment: poem-openapi would
+    // wrap the enum's $ref in an allOf, which some client generators cannot take.)
     #[oai(skip_serializing_if_is_none)]
-    cancel_reason: Option<String>,
+    cancel_reason: Option<CancelReason>,
     version: i32,
     ticket: OrderTicketJson,
 }
 
 impl OrderJson {
-    pub fn new(order: order::Model, ticket: Option<ticket::Model>) -> Self {
+    pub fn new(order: order::Model, ticket: Option<ticket::Model>, currency: &Currency) -> Self {
         let (title, version) = ticket.map(|t| (t.title, t.version)).unwrap_or_default();
         OrderJson {
             id: order.id,
             user_id: order.user_id,
-            status: order.status.as_str().to_owned(),
-            expires_at: iso8601(order.expires_at),
-            cancel_reason: order
-                .cancel_reason
-                .map(|reason| reason.public_word().to_owned()),
+            status: order.status.into(),
+            expires_at: Timestamp(order.expires_at),
+            cancel_reason: order.cancel_reason.map(Into::into),
             version: order.version,
             ticket: OrderTicketJson {
                 id: order.ticket_id,
                 title,
                 price: Price(Money::from_cents(order.price_cents)),
+                price_cents: order.price_cents,
+                currency: currency.clone(),
                 version,
             },
         }
@@ -111,14 +198,15 @@ impl OrderJson {
 pub struct WorkflowStateJson {
     workflow_id: String,
     run_id: String,
-    /// `reserving`, `created`, `awaiting:payment`, `cancelled`, `complete` (or `rejected`).
-    status: String,
-    expires_at: Option<String>,
+    status: WorkflowStatus,
+    /// When the order expires unless paid; absent before the ticket is reserved.
+    #[oai(skip_serializing_if_is_none)]
+    expires_at: Option<Timestamp>,
     /// Seconds until the order expires; 0 once it is paid, cancelled or expired.
     seconds_left: i64,
-    /// Why it was cancelled, as in the order: `buyer`, `expired`, `declined` or `operator`.
+    // Why it was cancelled, as in the order (no doc comment: see `OrderJson`).
     #[oai(skip_serializing_if_is_none)]
-    cancel_reason: Option<String>,
+    cancel_reason: Option<CancelReason>,
     #[oai(skip_serializing_if_is_none)]
     payment_id: Option<Uuid>,
 }
@@ -180,22 +268,29 @@ pub async fn owned_order(
 }
 
 /// 201 with the order as it stands.
-async fn created(db: &DatabaseConnection, order_id: Uuid) -> Result<Created, ApiError> {
+async fn created(
+    db: &DatabaseConnection,
+    currency: &Currency,
+    order_id: Uuid,
+) -> Result<Created, ApiError> {
     let (order, ticket) = store::find(db, order_id).await?.ok_or_else(|| {
         ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row"))
     })?;
-    Ok(Created::Created(Json(OrderJson::new(order, ticket))))
+    Ok(Created::Created(Json(OrderJson::new(
+        order, ticket, currency,
+    ))))
 }
 
 /// The answer as the response.
 async fn answer(
     db: &DatabaseConnection,
+    currency: &Currency,
     order_id: Uuid,
     answer: Answer,
 ) -> Result<Created, ApiError> {
     match answer.into_error(order_id) {
         Some(error) => Err(error),
-        None => created(db, order_id).await,
+        None => created(db, currency, order_id).await,
     }
 }
 
@@ -275,11 +370,13 @@ impl OrdersApi {
     /// With an `Idempotency-Key`, a retry (after a lost reply, say) gets the same answer: the same
     /// order, or the same refusal; never a second order. A 503 saying the order was not reserved
     /// in time is an answer too: try again with a new key.
-    #[oai(path = "/api/orders", method = "post")]
+    #[oai(path = "/api/orders", method = "post", operation_id = "createOrder")]
+    #[allow(clippy::too_many_arguments)]
     async fn create(
         &self,
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
+        currency: Data<&Currency>,
         orders: Data<&OrderClient>,
         admission: Data<&Admission>,
         /// Makes a retry safe (see the operation).
@@ -299,7 +396,7 @@ impl OrdersApi {
         >,
     > {
         let ticket_id = match body.0.ticket_id {
-            Input::Given(text) => text.trim().parse::<Uuid>().ok(),
+            Input::Given(text) => text.0.trim().parse::<Uuid>().ok(),
             _ => None,
         }
         .ok_or_else(|| {
@@ -315,7 +412,9 @@ impl OrdersApi {
         let Some(key) = idempotency_key.0 else {
             let summary = match look(&db, ticket_id, buyer).await? {
                 Look::Refused(refused) => {
-                    return answer(&db, Uuid::nil(), refused).await.map_err(Into::into);
+                    return answer(&db, &currency, Uuid::nil(), refused)
+                        .await
+                        .map_err(Into::into);
                 }
                 Look::Free(summary) => summary,
             };
@@ -323,7 +422,9 @@ impl OrdersApi {
             let order_id = Uuid::new_v4();
             let ids = (order_id, ticket_id, buyer);
             let decided = decide(&db, &orders, ids, chrono::Utc::now(), Some(&summary)).await?;
-            return answer(&db, order_id, decided).await.map_err(Into::into);
+            return answer(&db, &currency, order_id, decided)
+                .await
+                .map_err(Into::into);
         };
 
         let request = idempotency::fingerprint("POST /api/orders", &[&ticket_id.to_string()]);
@@ -333,13 +434,17 @@ impl OrdersApi {
                 order_id,
                 answer: decided,
             } => {
-                return answer(&db, order_id, decided).await.map_err(Into::into);
+                return answer(&db, &currency, order_id, decided)
+                    .await
+                    .map_err(Into::into);
             }
             Claim::First { order_id, at } => {
                 let summary = match look(&db, ticket_id, buyer).await? {
                     Look::Refused(refused) => {
                         claimed.decide(&db, &refused).await?;
-                        return answer(&db, order_id, refused).await.map_err(Into::into);
+                        return answer(&db, &currency, order_id, refused)
+                            .await
+                            .map_err(Into::into);
                     }
                     Look::Free(summary) => summary,
                 };
@@ -355,7 +460,7 @@ impl OrdersApi {
             Claim::Again { order_id, at } => {
                 if store::find(&db, order_id).await?.is_some() {
                     claimed.decide(&db, &Answer::Order).await?;
-                    return created(&db, order_id).await.map_err(Into::into);
+                    return created(&db, &currency, order_id).await.map_err(Into::into);
                 }
                 workers_polling(&orders).await?;
                 // A workflow already started keeps its summary; one that is not gets none.
@@ -365,21 +470,24 @@ impl OrdersApi {
         let ids = (order_id, ticket_id, buyer);
         let decided = decide(&db, &orders, ids, first_asked, summary.as_ref()).await?;
         claimed.decide(&db, &decided).await?;
-        answer(&db, order_id, decided).await.map_err(Into::into)
+        answer(&db, &currency, order_id, decided)
+            .await
+            .map_err(Into::into)
     }
 
     /// My orders
     ///
     /// The buyer's orders, all statuses, oldest first.
-    #[oai(path = "/api/orders", method = "get")]
+    #[oai(path = "/api/orders", method = "get", operation_id = "listOrders")]
     async fn list(
         &self,
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
+        currency: Data<&Currency>,
         /// How many orders at most (1 to 500; 100 when absent).
-        limit: Query<Option<Input<i64>>>,
+        limit: Query<Limit>,
         /// How many to skip (0 when absent).
-        offset: Query<Option<Input<i64>>>,
+        offset: Query<Offset>,
     ) -> Result<
         Json<Vec<OrderJson>>,
         Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::DATABASE }>,
@@ -389,29 +497,34 @@ impl OrdersApi {
         Ok(Json(
             orders
                 .into_iter()
-                .map(|(order, ticket)| OrderJson::new(order, ticket))
+                .map(|(order, ticket)| OrderJson::new(order, ticket, &currency))
                 .collect(),
         ))
     }
 
     /// Show an order
-    #[oai(path = "/api/orders/:id", method = "get")]
+    #[oai(path = "/api/orders/:id", method = "get", operation_id = "getOrder")]
     async fn show(
         &self,
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
+        currency: Data<&Currency>,
         id: Path<Input<Uuid>>,
     ) -> Result<Json<OrderJson>, Fails<{ can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>>
     {
         let (order, ticket) = owned_order(&db, &auth, id.0).await?;
-        Ok(Json(OrderJson::new(order, ticket)))
+        Ok(Json(OrderJson::new(order, ticket, &currency)))
     }
 
     /// Cancel an order
     ///
     /// Frees the ticket. Cancelling a cancelled order answers 204 again; a completed order cannot
     /// be cancelled.
-    #[oai(path = "/api/orders/:id", method = "delete")]
+    #[oai(
+        path = "/api/orders/:id",
+        method = "delete",
+        operation_id = "cancelOrder"
+    )]
     async fn cancel(
         &self,
         auth: SignedIn,
@@ -456,7 +569,11 @@ impl OrdersApi {
     /// The order's workflow, live
     ///
     /// The state of the order's `OrderWorkflow`, from its `state` query.
-    #[oai(path = "/api/orders/:id/workflow", method = "get")]
+    #[oai(
+        path = "/api/orders/:id/workflow",
+        method = "get",
+        operation_id = "getOrderWorkflow"
+    )]
     async fn workflow(
         &self,
         auth: SignedIn,
@@ -474,15 +591,20 @@ impl OrdersApi {
             (true, Some(at)) => (at - chrono::Utc::now()).num_seconds().max(0),
             _ => 0,
         };
+        let status = WorkflowStatus::of(&state.status).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "the workflow of order {} is in an unknown state {:?}",
+                order.id,
+                state.status
+            ))
+        })?;
         Ok(Json(WorkflowStateJson {
             workflow_id: live.workflow_id,
             run_id: live.run_id,
-            status: state.status,
-            expires_at: state.expires_at.map(iso8601),
+            status,
+            expires_at: state.expires_at.map(Timestamp),
             seconds_left,
-            cancel_reason: state
-                .cancel_reason
-                .map(|reason| reason.public_word().to_owned()),
+            cancel_reason: state.cancel_reason.map(Into::into),
             payment_id: state.payment_id,
         }))
     }

@@ -11,7 +11,7 @@ use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can, invalid},
     idempotency::{self, Answer, Claim, Claimed, Key},
-    input::Input,
+    input::{Input, Text, rules},
     orders::{owned_order, store},
     tags::Tag,
 };
@@ -20,9 +20,9 @@ use crate::{
 #[oai(rename_all = "camelCase")]
 pub struct NewPayment {
     /// The order to pay.
-    order_id: Input<String>,
+    order_id: Input<Text<rules::Uuid>>,
     /// The card token from the payment form (e.g. `tok_visa`).
-    token: Input<String>,
+    token: Input<Text<rules::CardToken>>,
 }
 
 #[derive(Debug, Object)]
@@ -49,7 +49,7 @@ impl PaymentsApi {
     ///
     /// Charges the order's captured price once. A declined card answers 402 and cancels the
     /// order (its ticket is free again).
-    #[oai(path = "/api/payments", method = "post")]
+    #[oai(path = "/api/payments", method = "post", operation_id = "payOrder")]
     async fn pay(
         &self,
         auth: SignedIn,
@@ -75,13 +75,13 @@ impl PaymentsApi {
     > {
         let body = body.0;
         let order_id = match body.order_id {
-            Input::Given(text) => text.trim().parse::<Uuid>().ok(),
+            Input::Given(text) => text.0.trim().parse::<Uuid>().ok(),
             _ => None,
         };
         const TOKEN_CONTROL: &str = "Token must not contain control characters";
         let token = match body.token {
-            Input::Given(text) if text.chars().any(char::is_control) => Err(TOKEN_CONTROL),
-            Input::Given(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+            Input::Given(Text(text, _)) if text.chars().any(char::is_control) => Err(TOKEN_CONTROL),
+            Input::Given(Text(text, _)) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
             _ => Err(Refusal::TokenRequired.message()),
         };
         let (order_id, token) = match (order_id, token) {

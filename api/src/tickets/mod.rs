@@ -17,8 +17,8 @@ use database::Reads;
 use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can},
-    input::{DecimalText, Input, Page, both},
-    json::Price,
+    input::{DecimalText, Input, Limit, Offset, Page, Text, both, rules},
+    json::{Currency, Price},
     tags::Tag,
 };
 
@@ -28,8 +28,8 @@ const RESERVED: &str = "Cannot edit a reserved ticket";
 /// A ticket's title and price, for create and edit.
 #[derive(Debug, Object)]
 pub struct TicketInput {
-    /// Not blank, at most 200 characters; stored trimmed.
-    title: Input<String>,
+    /// Not blank, at most 200 characters, no control characters; stored trimmed.
+    title: Input<Text<rules::Title>>,
     /// Greater than 0, at most 2 decimals, at most 1,000,000.
     price: Input<DecimalText>,
 }
@@ -40,7 +40,7 @@ impl TicketInput {
             (
                 "title",
                 self.title
-                    .parse(|s| TicketTitle::parse(&s), TicketTitle::REQUIRED),
+                    .parse(|s| TicketTitle::parse(&s.0), TicketTitle::REQUIRED),
             ),
             (
                 "price",
@@ -57,6 +57,10 @@ pub struct TicketJson {
     id: Uuid,
     title: String,
     price: Price,
+    /// The price in the currency's minor unit (cents): an integer, for clients that keep money
+    /// away from floating point.
+    price_cents: i64,
+    currency: Currency,
     /// The seller.
     user_id: Uuid,
     /// Grows by one on every change.
@@ -66,12 +70,14 @@ pub struct TicketJson {
     order_id: Option<Uuid>,
 }
 
-impl From<ticket::Model> for TicketJson {
-    fn from(t: ticket::Model) -> Self {
+impl TicketJson {
+    pub fn new(t: ticket::Model, currency: &Currency) -> Self {
         TicketJson {
             id: t.id,
             title: t.title,
             price: Price(Money::from_cents(t.price_cents)),
+            price_cents: t.price_cents,
+            currency: currency.clone(),
             user_id: t.user_id,
             version: t.version,
             order_id: t.order_id,
@@ -101,58 +107,71 @@ impl TicketsApi {
     /// List tickets for sale
     ///
     /// Tickets no order holds, oldest first.
-    #[oai(path = "/api/tickets", method = "get")]
+    #[oai(path = "/api/tickets", method = "get", operation_id = "listTickets")]
     async fn list(
         &self,
         db: Data<&DatabaseConnection>,
+        currency: Data<&Currency>,
         /// How many tickets at most (1 to 500; 100 when absent).
-        limit: Query<Option<Input<i64>>>,
+        limit: Query<Limit>,
         /// How many to skip (0 when absent).
-        offset: Query<Option<Input<i64>>>,
+        offset: Query<Offset>,
     ) -> Result<Json<Vec<TicketJson>>, Fails<{ can::BAD_REQUEST | can::DATABASE }>> {
         let page = Page::parse(limit.0, offset.0)?;
         let tickets = store::list_unreserved(&db, page).await?;
-        Ok(Json(tickets.into_iter().map(Into::into).collect()))
+        Ok(Json(
+            tickets
+                .into_iter()
+                .map(|t| TicketJson::new(t, &currency))
+                .collect(),
+        ))
     }
 
     /// Sell a ticket
-    #[oai(path = "/api/tickets", method = "post")]
+    #[oai(path = "/api/tickets", method = "post", operation_id = "createTicket")]
     async fn create(
         &self,
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
+        currency: Data<&Currency>,
         body: Json<TicketInput>,
     ) -> Result<Created, Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::DATABASE }>> {
         let (title, price) = body.0.parse()?;
         let ticket = store::create(&db, auth.claims().id, title, price).await?;
-        Ok(Created::Created(Json(ticket.into())))
+        Ok(Created::Created(Json(TicketJson::new(ticket, &currency))))
     }
 
     /// Show a ticket
     ///
     /// Reserved or not.
-    #[oai(path = "/api/tickets/:id", method = "get")]
+    #[oai(path = "/api/tickets/:id", method = "get", operation_id = "getTicket")]
     async fn show(
         &self,
         reads: Data<&Reads>,
+        currency: Data<&Currency>,
         id: Path<Input<Uuid>>,
     ) -> Result<Json<TicketJson>, Fails<{ can::NOT_FOUND | can::DATABASE }>> {
         let Input::Given(id) = id.0 else {
             return Err(ApiError::NotFound.into());
         };
         let ticket = store::show(&reads, id).await?.ok_or(ApiError::NotFound)?;
-        Ok(Json(ticket.into()))
+        Ok(Json(TicketJson::new(ticket, &currency)))
     }
 
     /// Edit a ticket
     ///
     /// Only its seller, and only while no order holds it. Conditional on the version read: a
     /// concurrent change makes this one fail with 409 instead of being lost.
-    #[oai(path = "/api/tickets/:id", method = "put")]
+    #[oai(
+        path = "/api/tickets/:id",
+        method = "put",
+        operation_id = "updateTicket"
+    )]
     async fn update(
         &self,
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
+        currency: Data<&Currency>,
         id: Path<Input<Uuid>>,
         body: Json<TicketInput>,
     ) -> Result<
@@ -176,7 +195,7 @@ impl TicketsApi {
         }
         let (title, price) = body.0.parse()?;
         if let Some(updated) = store::update(&db, &ticket, title, price).await? {
-            return Ok(Json(updated.into()));
+            return Ok(Json(TicketJson::new(updated, &currency)));
         }
         // Changed since we read it: tell a reservation from a concurrent edit.
         Err(match store::find(&db, ticket.id).await? {

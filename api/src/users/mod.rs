@@ -12,18 +12,28 @@ use crate::{
     auth::{Passwords, Sessions},
     error::{ApiError, Fails, can},
     input::{Input, both},
-    json::iso8601,
+    input::{Text, rules},
+    json::{Nullable, Timestamp},
     limits::{ClientAddress, CredentialLimiter},
     tags::Tag,
 };
 
-/// Email and password, for signup, signin and token.
+/// Email and password of a new account.
+#[derive(Debug, Object)]
+pub struct NewAccount {
+    /// A valid email address; compared case-insensitively.
+    email: Input<Text<rules::Email>>,
+    /// 4 to 128 characters after trimming, no control characters.
+    password: Input<Text<rules::NewPassword>>,
+}
+
+/// Email and password, for signin and token.
 #[derive(Debug, Object)]
 pub struct Credentials {
-    /// A valid email address; compared case-insensitively.
-    email: Input<String>,
-    /// 4 to 128 characters after trimming (signup); not empty (signin, token).
-    password: Input<String>,
+    /// The account's email address; compared case-insensitively.
+    email: Input<Text<rules::Email>>,
+    /// Not empty.
+    password: Input<Text<rules::Password>>,
 }
 
 #[derive(Debug, Object)]
@@ -47,7 +57,7 @@ pub struct TokenJson {
     /// Send it as `Authorization: Bearer <token>`.
     token: String,
     /// When the token stops working (ISO-8601 UTC).
-    expires_at: String,
+    expires_at: Timestamp,
 }
 
 #[derive(Debug, Object)]
@@ -62,7 +72,7 @@ pub struct SessionUser {
 #[oai(rename_all = "camelCase")]
 pub struct CurrentUser {
     /// `null` when signed out.
-    current_user: Option<SessionUser>,
+    current_user: Nullable<SessionUser>,
 }
 
 /// An empty JSON object.
@@ -116,15 +126,19 @@ fn given_password(password: String) -> Result<String, Invalid> {
     }
 }
 
-fn email(input: Input<String>) -> Result<Email, Invalid> {
-    input.parse(|s| Email::parse(&s), Email::INVALID)
+fn email(input: Input<Text<rules::Email>>) -> Result<Email, Invalid> {
+    input.parse(|s| Email::parse(&s.0), Email::INVALID)
 }
 
 /// Counts a credential attempt of `req` (see [`CredentialLimiter`]); the account is the email's
 /// key when the body names a valid email.
-fn attempt(limiter: &CredentialLimiter, req: &Request, body: &Credentials) -> Result<(), ApiError> {
-    let account = match &body.email {
-        Input::Given(text) => Email::parse(text).ok().map(|e| e.key()),
+fn attempt(
+    limiter: &CredentialLimiter,
+    req: &Request,
+    email: &Input<Text<rules::Email>>,
+) -> Result<(), ApiError> {
+    let account = match email {
+        Input::Given(text) => Email::parse(&text.0).ok().map(|e| e.key()),
         _ => None,
     };
     limiter.attempt(account, ClientAddress::of(req))
@@ -141,7 +155,8 @@ async fn authenticate(
         ("email", email(body.email)),
         (
             "password",
-            body.password.parse(given_password, PASSWORD_REQUIRED),
+            body.password
+                .parse(|p| given_password(p.0), PASSWORD_REQUIRED),
         ),
     )?;
     let user = store::find_by_email(db, &email).await?;
@@ -159,7 +174,7 @@ impl UsersApi {
     /// Sign up
     ///
     /// Creates an account and signs it in (sets the `session` cookie).
-    #[oai(path = "/api/users/signup", method = "post")]
+    #[oai(path = "/api/users/signup", method = "post", operation_id = "signUp")]
     #[allow(clippy::too_many_arguments)]
     async fn signup(
         &self,
@@ -168,15 +183,15 @@ impl UsersApi {
         sessions: Data<&Sessions>,
         passwords: Data<&Passwords>,
         limiter: Data<&CredentialLimiter>,
-        body: Json<Credentials>,
+        body: Json<NewAccount>,
     ) -> Result<SignedUp, Fails<{ can::JSON_BODY | can::CREDENTIALS | can::DATABASE }>> {
         let body = body.0;
-        attempt(&limiter, req, &body)?;
+        attempt(&limiter, req, &body.email)?;
         let (email, password) = both(
             ("email", email(body.email)),
             (
                 "password",
-                body.password.parse(new_password, PASSWORD_LENGTH),
+                body.password.parse(|p| new_password(p.0), PASSWORD_LENGTH),
             ),
         )?;
         if store::email_taken(&db, &email).await? {
@@ -196,7 +211,7 @@ impl UsersApi {
     /// Sign in
     ///
     /// Checks the credentials and sets the `session` cookie.
-    #[oai(path = "/api/users/signin", method = "post")]
+    #[oai(path = "/api/users/signin", method = "post", operation_id = "signIn")]
     async fn signin(
         &self,
         req: &Request,
@@ -206,7 +221,7 @@ impl UsersApi {
         limiter: Data<&CredentialLimiter>,
         body: Json<Credentials>,
     ) -> Result<SignedIn, Fails<{ can::JSON_BODY | can::CREDENTIALS | can::DATABASE }>> {
-        attempt(&limiter, req, &body.0)?;
+        attempt(&limiter, req, &body.0.email)?;
         let user = authenticate(&db, &passwords, body.0).await?;
         let issued = sessions.issue(&user)?;
         Ok(SignedIn::Ok(
@@ -219,7 +234,7 @@ impl UsersApi {
     ///
     /// For API clients: checks the credentials like signin and returns a bearer token instead of
     /// a cookie.
-    #[oai(path = "/api/users/token", method = "post")]
+    #[oai(path = "/api/users/token", method = "post", operation_id = "getToken")]
     async fn token(
         &self,
         req: &Request,
@@ -229,12 +244,12 @@ impl UsersApi {
         limiter: Data<&CredentialLimiter>,
         body: Json<Credentials>,
     ) -> Result<Json<TokenJson>, Fails<{ can::JSON_BODY | can::CREDENTIALS | can::DATABASE }>> {
-        attempt(&limiter, req, &body.0)?;
+        attempt(&limiter, req, &body.0.email)?;
         let user = authenticate(&db, &passwords, body.0).await?;
         let issued = sessions.issue(&user)?;
         Ok(Json(TokenJson {
             token: issued.token,
-            expires_at: iso8601(issued.expires_at),
+            expires_at: Timestamp(issued.expires_at),
         }))
     }
 
@@ -243,7 +258,7 @@ impl UsersApi {
     /// Clears the `session` cookie and signs the user out everywhere: every token issued to them
     /// so far (cookies and bearer tokens alike) is refused from now on. Signed out already, it
     /// only clears the cookie.
-    #[oai(path = "/api/users/signout", method = "post")]
+    #[oai(path = "/api/users/signout", method = "post", operation_id = "signOut")]
     async fn signout(
         &self,
         req: &Request,
@@ -258,18 +273,22 @@ impl UsersApi {
     /// The current user
     ///
     /// Who the session (cookie or bearer token) belongs to; `null` when signed out. Never 401.
-    #[oai(path = "/api/users/currentuser", method = "get")]
+    #[oai(
+        path = "/api/users/currentuser",
+        method = "get",
+        operation_id = "getCurrentUser"
+    )]
     async fn current_user(
         &self,
         req: &Request,
         sessions: Data<&Sessions>,
     ) -> Result<Json<CurrentUser>, Fails<{ can::INTERNAL }>> {
         Ok(Json(CurrentUser {
-            current_user: sessions.of_request(req).await.map(|claims| SessionUser {
+            current_user: Nullable(sessions.of_request(req).await.map(|claims| SessionUser {
                 id: claims.id,
                 email: claims.email,
                 iat: claims.iat,
-            }),
+            })),
         }))
     }
 }

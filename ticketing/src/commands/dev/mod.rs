@@ -166,6 +166,8 @@ async fn serve(
             relay_here: bus.is_some(),
         },
         metrics: metrics.clone(),
+        currency: args.payment.currency.clone(),
+        public_url: args.http.public_url.clone(),
     })
     .await?;
     let client = temporal::connect(&temporal, Duration::from_secs(30)).await?;
