@@ -127,16 +127,25 @@ pub async fn ensure_stream(
                 return Ok(());
             }
             Err(error) if give_up.is_some_and(|limit| started.elapsed() >= limit) => {
-                return Err(error);
+                return Err(error.into());
             }
             Err(error) => {
                 // The first try often fails while the client connects: not worth a line.
                 if let Some((attempts, seconds)) = outage.failed()
                     && started.elapsed() > BACKOFF
                 {
-                    tracing::warn!(nats = %settings.nats_url, attempts, waited_seconds = seconds,
-                        error = %format!("{error:#}"),
-                        "NATS does not answer yet; events wait in the outbox until it does");
+                    match error {
+                        stream::StreamError::Refused { .. } => {
+                            tracing::error!(nats = %settings.nats_url, attempts,
+                                waited_seconds = seconds, error = %error,
+                                "events wait in the outbox until NATS accepts the stream")
+                        }
+                        stream::StreamError::Unreachable { .. } => {
+                            tracing::warn!(nats = %settings.nats_url, attempts,
+                                waited_seconds = seconds, error = %error,
+                                "NATS does not answer yet; events wait in the outbox until it does")
+                        }
+                    }
                 }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(BACKOFF * 2);

@@ -48,15 +48,61 @@ fn config(limits: &StreamSettings) -> stream::Config {
     }
 }
 
+/// Why the stream could not be put in place.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    /// NATS answered and said no (its storage is full, the limits are not allowed, ...): trying
+    /// again will not help until an operator acts.
+    #[error("NATS refused the stream {name}: {reason}")]
+    Refused { name: String, reason: String },
+    /// NATS did not answer (or has no JetStream yet): worth trying again.
+    #[error("cannot reach JetStream for the stream {name}: {reason}")]
+    Unreachable { name: String, reason: String },
+}
+
+impl StreamError {
+    fn of(name: &str, error: jetstream::context::CreateStreamError) -> Self {
+        use jetstream::context::CreateStreamErrorKind as Kind;
+        let (name, reason) = (name.to_owned(), error.to_string());
+        match error.kind() {
+            Kind::JetStream(refusal) => StreamError::Refused {
+                name,
+                reason: match refusal.error_code() {
+                    code if [
+                        jetstream::ErrorCode::STORAGE_RESOURCES_EXCEEDED,
+                        jetstream::ErrorCode::INSUFFICIENT_RESOURCES,
+                        jetstream::ErrorCode::ACCOUNT_RESOURCES_EXCEEDED,
+                    ]
+                    .contains(&code) =>
+                    {
+                        format!(
+                            "{reason} (JetStream reserves EVENTS_MAX_BYTES for each stream: \
+                             lower it, or give JetStream more storage)"
+                        )
+                    }
+                    _ => reason,
+                },
+            },
+            Kind::EmptyStreamName
+            | Kind::InvalidStreamName
+            | Kind::DomainAndExternalSet
+            | Kind::ResponseParse => StreamError::Refused { name, reason },
+            Kind::JetStreamUnavailable | Kind::TimedOut | Kind::Response | Kind::NotFound => {
+                StreamError::Unreachable { name, reason }
+            }
+        }
+    }
+}
+
 /// Creates the stream, or updates its limits to these.
-pub async fn ensure(js: &jetstream::Context, limits: &StreamSettings) -> anyhow::Result<()> {
+pub async fn ensure(js: &jetstream::Context, limits: &StreamSettings) -> Result<(), StreamError> {
     let wanted = config(limits);
     let name = &limits.name;
     js.get_or_create_stream(wanted.clone())
         .await
-        .map_err(|e| anyhow::anyhow!("creating the stream {name}: {e}"))?;
+        .map_err(|e| StreamError::of(name, e))?;
     js.update_stream(wanted)
         .await
-        .map_err(|e| anyhow::anyhow!("updating the stream {name}: {e}"))?;
+        .map_err(|e| StreamError::of(name, e))?;
     Ok(())
 }

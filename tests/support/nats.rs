@@ -48,18 +48,64 @@ pub fn shared_url() -> &'static str {
     })
 }
 
-/// Bus settings of a stream and subject prefix of the test's own on `nats_url`.
+/// The prefix of the tests' stream names.
+const TEST_STREAM: &str = "TEST_";
+
+/// Bus settings of a stream and subject prefix of the test's own on `nats_url`. The stream is
+/// small: JetStream reserves each stream's byte limit out of its storage, and the shared server
+/// holds the streams of many tests (of earlier runs too, until [`sweep_stale_streams`]).
 pub fn bus_on(nats_url: &str) -> events::BusSettings {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| sweep_stale_streams(nats_url));
     let tag = Uuid::new_v4().simple().to_string();
     events::BusSettings {
         nats_url: nats_url.to_owned(),
         stream: events::StreamSettings {
-            name: format!("TEST_{tag}"),
+            name: format!("{TEST_STREAM}{tag}"),
             subject_prefix: format!("test{tag}"),
             max_age: Duration::from_secs(600),
+            max_bytes: 8 << 20,
             ..Default::default()
         },
     }
+}
+
+/// Deletes the test streams on `nats_url` made over an hour ago: left by tests that failed, or
+/// were stopped, before deleting theirs. (No test runs for an hour.)
+fn sweep_stale_streams(nats_url: &str) {
+    use futures::StreamExt;
+    let url = nats_url.to_owned();
+    let sweep = async move {
+        let Ok(client) = async_nats::connect(url.as_str()).await else {
+            return;
+        };
+        let js = async_nats::jetstream::new(client);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let cutoff = now - 3600;
+        let mut streams = js.streams();
+        let mut stale = Vec::new();
+        while let Some(Ok(info)) = streams.next().await {
+            if info.config.name.starts_with(TEST_STREAM) && info.created.unix_timestamp() < cutoff {
+                stale.push(info.config.name);
+            }
+        }
+        for name in stale {
+            let _ = js.delete_stream(&name).await;
+        }
+    };
+    // A test that happens to find a stale stream gone (another process swept it) is no matter.
+    let _in_time = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async { tokio::time::timeout(Duration::from_secs(20), sweep).await })
+    })
+    .join()
+    .expect("sweeping stale test streams");
 }
 
 /// Bus settings of a stream of the test's own on the shared server.
