@@ -282,6 +282,12 @@ impl<R: TextRule> FromJsonStrictly for Text<R> {
     }
 }
 
+impl<R: TextRule> ParseFromParameter for Text<R> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Ok(Text(value.to_owned(), std::marker::PhantomData))
+    }
+}
+
 impl<R: TextRule> ToJSON for Text<R> {
     fn to_json(&self) -> Option<Value> {
         Some(Value::String(self.0.clone()))
@@ -371,6 +377,33 @@ pub mod rules {
         fn schema() -> MetaSchema {
             MetaSchema {
                 pattern: Some(trimmed(1, entities::TicketTitle::MAX_CHARS)),
+                ..MetaSchema::new("string")
+            }
+        }
+    }
+
+    /// A price bound of a search: an amount in major units with at most two decimals.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct PriceBound;
+    impl TextRule for PriceBound {
+        const NAME: &'static str = "price_bound_text";
+        fn schema() -> MetaSchema {
+            MetaSchema {
+                pattern: Some(r"^[0-9]{1,7}(\.[0-9]{1,2})?$".into()),
+                example: Some(serde_json::json!("19.99")),
+                ..MetaSchema::new("string")
+            }
+        }
+    }
+
+    /// A search of titles: at most 200 characters.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Search;
+    impl TextRule for Search {
+        const NAME: &'static str = "search_text";
+        fn schema() -> MetaSchema {
+            MetaSchema {
+                max_length: Some(200),
                 ..MetaSchema::new("string")
             }
         }

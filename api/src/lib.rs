@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod input;
 pub mod json;
 pub mod limits;
+pub mod listings;
 pub mod openapi;
 pub mod orders;
 pub mod payments;

@@ -3,11 +3,18 @@
 use poem_openapi::OpenApiService;
 
 use crate::{
-    health::HealthApi, orders::OrdersApi, payments::PaymentsApi, tickets::TicketsApi,
-    users::UsersApi,
+    health::HealthApi, listings::ListingsApi, orders::OrdersApi, payments::PaymentsApi,
+    tickets::TicketsApi, users::UsersApi,
 };
 
-pub type Apis = (UsersApi, TicketsApi, OrdersApi, PaymentsApi, HealthApi);
+pub type Apis = (
+    UsersApi,
+    TicketsApi,
+    ListingsApi,
+    OrdersApi,
+    PaymentsApi,
+    HealthApi,
+);
 
 /// The service at `public_url` (its `servers` entry; `/`, this server, when none is configured).
 pub fn service_at(public_url: Option<&str>) -> OpenApiService<Apis, ()> {
@@ -25,7 +32,14 @@ pub fn service_at(public_url: Option<&str>) -> OpenApiService<Apis, ()> {
 
 fn service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (UsersApi, TicketsApi, OrdersApi, PaymentsApi, HealthApi),
+        (
+            UsersApi,
+            TicketsApi,
+            ListingsApi,
+            OrdersApi,
+            PaymentsApi,
+            HealthApi,
+        ),
         "ticketing",
         env!("CARGO_PKG_VERSION"),
     )

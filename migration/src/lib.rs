@@ -10,6 +10,7 @@ mod m20261124_000005_payments;
 mod m20261202_000006_idempotency_keys;
 mod m20261202_000007_session_versions;
 pub mod m20261202_000008_outbox_relay;
+mod m20261202_000009_ticket_search;
 mod names;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_idempotency_keys::Migration),
             Box::new(m20261202_000007_session_versions::Migration),
             Box::new(m20261202_000008_outbox_relay::Migration),
+            Box::new(m20261202_000009_ticket_search::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ mod generated_client;
 mod health;
 mod idempotency;
 mod lifecycle;
+mod listings;
 mod openapi;
 mod operator;
 mod orders;

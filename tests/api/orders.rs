@@ -175,16 +175,39 @@ fn assert_order(order: &Value, buyer: &TestUser, ticket: &Value, status: &str) {
     let object = order.as_object().expect("an order object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    let mut expected = vec!["expiresAt", "id", "status", "ticket", "userId", "version"];
+    let mut expected = vec![
+        "createdAt",
+        "expiresAt",
+        "id",
+        "status",
+        "ticket",
+        "updatedAt",
+        "userId",
+        "version",
+    ];
     if status == "cancelled" {
-        expected.insert(0, "cancelReason");
+        expected.push("cancelReason");
         let reason = order["cancelReason"].as_str().unwrap_or_default();
         assert!(
             ["buyer", "expired", "declined", "operator"].contains(&reason),
             "{order}"
         );
     }
+    if status == "complete" {
+        expected.push("payment");
+        let payment = &order["payment"];
+        assert_eq!(
+            payment["priceCents"], order["ticket"]["priceCents"],
+            "{order}"
+        );
+        assert_eq!(payment["currency"], "usd", "{order}");
+        assert!(payment["chargeId"].is_string(), "{order}");
+        contract_time(&payment["paidAt"]);
+    }
+    expected.sort_unstable();
     assert_eq!(keys, expected, "{order}");
+    contract_time(&order["createdAt"]);
+    contract_time(&order["updatedAt"]);
     uuid(order["id"].as_str().expect("an id"));
     assert_eq!(order["userId"], buyer.id.as_str(), "{order}");
     assert_eq!(order["status"], status, "{order}");

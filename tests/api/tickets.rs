@@ -343,6 +343,119 @@ async fn list_rejects_a_bad_limit_or_offset() {
     }
 }
 
+/// `GET /api/tickets<query>`: its titles in order and its `X-Total-Count`.
+async fn search_titles(app: &TestApp, query: &str) -> (Vec<String>, u64) {
+    let response = app.get(&format!("/api/tickets{query}"), None).await;
+    assert_eq!(response.status(), StatusCode::OK, "GET /api/tickets{query}");
+    let total = response
+        .headers()
+        .get("x-total-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("an X-Total-Count header");
+    let body: Value = response.json().await.unwrap();
+    let titles = body
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .collect();
+    (titles, total)
+}
+
+fn owned(titles: &[&str]) -> Vec<String> {
+    titles.iter().map(|t| t.to_string()).collect()
+}
+
+#[tokio::test]
+async fn list_searches_titles_in_any_case_with_a_price_range_and_a_sort() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    for (title, price) in [
+        ("Jazz night", json!(20)),
+        ("Cup final", json!(1000)),
+        ("JAZZ brunch", json!(35.5)),
+        ("100% jazz_club", json!(5)),
+        ("Opera", json!(60)),
+    ] {
+        app.create_ticket(&user, title, price).await;
+    }
+    let reserved = app.create_ticket(&user, "Jazz reserved", json!(25)).await;
+    reserve(&app, &id_of(&reserved)).await;
+
+    // The default answer is the original one: every ticket for sale, oldest first.
+    let every = owned(&[
+        "Jazz night",
+        "Cup final",
+        "JAZZ brunch",
+        "100% jazz_club",
+        "Opera",
+    ]);
+    assert_eq!(search_titles(&app, "").await, (every.clone(), 5));
+    assert_eq!(
+        search_titles(&app, "?q=jazz").await,
+        (owned(&["Jazz night", "JAZZ brunch", "100% jazz_club"]), 3)
+    );
+    // `%` and `_` are letters in a search, not patterns.
+    assert_eq!(
+        search_titles(&app, "?q=100%25").await,
+        (owned(&["100% jazz_club"]), 1)
+    );
+    assert_eq!(
+        search_titles(&app, "?q=z_c").await,
+        (owned(&["100% jazz_club"]), 1)
+    );
+    assert_eq!(search_titles(&app, "?q=a_z").await, (vec![], 0));
+    assert_eq!(
+        search_titles(&app, "?minPrice=20&maxPrice=60&sort=priceHigh").await,
+        (owned(&["Opera", "JAZZ brunch", "Jazz night"]), 3)
+    );
+    assert_eq!(
+        search_titles(&app, "?minPrice=35.50&sort=priceLow").await,
+        (owned(&["JAZZ brunch", "Opera", "Cup final"]), 3)
+    );
+    assert_eq!(
+        search_titles(&app, "?sort=newest&limit=2").await,
+        (owned(&["Opera", "100% jazz_club"]), 5)
+    );
+    assert_eq!(
+        search_titles(&app, "?sort=newest&limit=2&offset=4").await,
+        (owned(&["Jazz night"]), 5)
+    );
+    assert_eq!(search_titles(&app, "?sort=oldest").await, (every, 5));
+}
+
+#[tokio::test]
+async fn list_rejects_a_bad_search_with_the_field_at_fault() {
+    let app = spawn_app().await;
+    for (query, expected) in [
+        (
+            "minPrice=abc",
+            ("minPrice must be an amount like 19.99", "minPrice"),
+        ),
+        (
+            "maxPrice=-1",
+            ("maxPrice must be an amount like 19.99", "maxPrice"),
+        ),
+        (
+            "minPrice=30&maxPrice=20",
+            ("maxPrice must not be less than minPrice", "maxPrice"),
+        ),
+        (
+            "sort=cheapest",
+            ("sort must be oldest, newest, priceLow or priceHigh", "sort"),
+        ),
+    ] {
+        let response = app.get(&format!("/api/tickets?{query}"), None).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        assert_validation(response, &[expected]).await;
+    }
+    let long = "x".repeat(201);
+    let response = app.get(&format!("/api/tickets?q={long}"), None).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_validation(response, &[("q must be at most 200 characters", "q")]).await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // GET /api/tickets/:id
 // ---------------------------------------------------------------------------------------------

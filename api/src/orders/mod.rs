@@ -1,11 +1,14 @@
 //! `/api/orders`: make an order (which starts its `OrderWorkflow`), list, show, cancel, and the
 //! workflow's live state.
 
+mod json;
 pub mod store;
+
+pub use json::{CancelReason, OrderJson, OrderStatus, WorkflowStateJson, WorkflowStatus};
 
 use std::sync::Arc;
 
-use entities::{Money, order, ticket};
+use entities::{Money, order};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -25,7 +28,7 @@ use crate::{
     error::{ApiError, Fails, can},
     idempotency::{self, Answer, Claim, Claimed, Key},
     input::{Input, Limit, Offset, Page, Text, rules},
-    json::{Currency, Price, Timestamp},
+    json::{Currency, Timestamp},
     tags::Tag,
 };
 
@@ -54,161 +57,6 @@ pub struct NewOrder {
     /// The ticket to reserve.
     #[oai(rename = "ticketId")]
     ticket_id: Input<Text<rules::Uuid>>,
-}
-
-/// Where an order is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
-pub enum OrderStatus {
-    /// Holding its ticket, waiting for payment (or expiry).
-    #[oai(rename = "created")]
-    Created,
-    /// Being paid: it can no longer expire.
-    #[oai(rename = "awaiting:payment")]
-    AwaitingPayment,
-    /// Cancelled (see `cancelReason`); the ticket is free again.
-    #[oai(rename = "cancelled")]
-    Cancelled,
-    /// Paid; the ticket is sold.
-    #[oai(rename = "complete")]
-    Complete,
-}
-
-impl From<order::Status> for OrderStatus {
-    fn from(status: order::Status) -> Self {
-        match status {
-            order::Status::Created => OrderStatus::Created,
-            order::Status::AwaitingPayment => OrderStatus::AwaitingPayment,
-            order::Status::Cancelled => OrderStatus::Cancelled,
-            order::Status::Complete => OrderStatus::Complete,
-        }
-    }
-}
-
-/// Why a cancelled order was cancelled (absent from an order that is not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
-#[oai(rename_all = "lowercase")]
-pub enum CancelReason {
-    /// The buyer cancelled it.
-    Buyer,
-    /// It was not paid in time.
-    Expired,
-    /// The card was declined.
-    Declined,
-    /// Support (an operator) cancelled it.
-    Operator,
-}
-
-impl From<order::CancelReason> for CancelReason {
-    fn from(reason: order::CancelReason) -> Self {
-        match reason {
-            order::CancelReason::Cancelled => CancelReason::Buyer,
-            order::CancelReason::Expired => CancelReason::Expired,
-            order::CancelReason::Declined => CancelReason::Declined,
-            order::CancelReason::Operator => CancelReason::Operator,
-        }
-    }
-}
-
-/// Where an order's workflow is: an order status, or before it (`reserving`) or instead of one
-/// (`rejected`: the reservation was refused).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
-pub enum WorkflowStatus {
-    #[oai(rename = "reserving")]
-    Reserving,
-    #[oai(rename = "rejected")]
-    Rejected,
-    #[oai(rename = "created")]
-    Created,
-    #[oai(rename = "awaiting:payment")]
-    AwaitingPayment,
-    #[oai(rename = "cancelled")]
-    Cancelled,
-    #[oai(rename = "complete")]
-    Complete,
-}
-
-impl WorkflowStatus {
-    fn of(label: &str) -> Option<Self> {
-        Some(match label {
-            "reserving" => WorkflowStatus::Reserving,
-            "rejected" => WorkflowStatus::Rejected,
-            "created" => WorkflowStatus::Created,
-            "awaiting:payment" => WorkflowStatus::AwaitingPayment,
-            "cancelled" => WorkflowStatus::Cancelled,
-            "complete" => WorkflowStatus::Complete,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct OrderTicketJson {
-    id: Uuid,
-    title: String,
-    /// The price captured when the order was made.
-    price: Price,
-    /// The same in the currency's minor unit (cents).
-    price_cents: i64,
-    currency: Currency,
-    version: i32,
-}
-
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct OrderJson {
-    id: Uuid,
-    /// The buyer.
-    user_id: Uuid,
-    status: OrderStatus,
-    /// When an unpaid order expires.
-    expires_at: Timestamp,
-    // Why a cancelled order was cancelled; absent otherwise. (No doc comment: poem-openapi would
-    // wrap the enum's $ref in an allOf, which some client generators cannot take.)
-    #[oai(skip_serializing_if_is_none)]
-    cancel_reason: Option<CancelReason>,
-    version: i32,
-    ticket: OrderTicketJson,
-}
-
-impl OrderJson {
-    pub fn new(order: order::Model, ticket: Option<ticket::Model>, currency: &Currency) -> Self {
-        let (title, version) = ticket.map(|t| (t.title, t.version)).unwrap_or_default();
-        OrderJson {
-            id: order.id,
-            user_id: order.user_id,
-            status: order.status.into(),
-            expires_at: Timestamp(order.expires_at),
-            cancel_reason: order.cancel_reason.map(Into::into),
-            version: order.version,
-            ticket: OrderTicketJson {
-                id: order.ticket_id,
-                title,
-                price: Price(Money::from_cents(order.price_cents)),
-                price_cents: order.price_cents,
-                currency: currency.clone(),
-                version,
-            },
-        }
-    }
-}
-
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct WorkflowStateJson {
-    workflow_id: String,
-    run_id: String,
-    status: WorkflowStatus,
-    /// When the order expires unless paid; absent before the ticket is reserved.
-    #[oai(skip_serializing_if_is_none)]
-    expires_at: Option<Timestamp>,
-    /// Seconds until the order expires; 0 once it is paid, cancelled or expired.
-    seconds_left: i64,
-    // Why it was cancelled, as in the order (no doc comment: see `OrderJson`).
-    #[oai(skip_serializing_if_is_none)]
-    cancel_reason: Option<CancelReason>,
-    #[oai(skip_serializing_if_is_none)]
-    payment_id: Option<Uuid>,
 }
 
 #[derive(ApiResponse)]
@@ -260,11 +108,11 @@ pub async fn owned_order(
         return Err(ApiError::NotFound);
     };
     crate::request_log::about_order(id);
-    let (order, ticket) = store::find(db, id).await?.ok_or(ApiError::NotFound)?;
-    if order.user_id != auth.claims().id {
+    let record = store::find(db, id).await?.ok_or(ApiError::NotFound)?;
+    if record.0.user_id != auth.claims().id {
         return Err(ApiError::NotAuthorized);
     }
-    Ok((order, ticket))
+    Ok(record)
 }
 
 /// 201 with the order as it stands.
@@ -273,12 +121,10 @@ async fn created(
     currency: &Currency,
     order_id: Uuid,
 ) -> Result<Created, ApiError> {
-    let (order, ticket) = store::find(db, order_id).await?.ok_or_else(|| {
+    let record = store::find(db, order_id).await?.ok_or_else(|| {
         ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row"))
     })?;
-    Ok(Created::Created(Json(OrderJson::new(
-        order, ticket, currency,
-    ))))
+    Ok(Created::Created(Json(OrderJson::new(record, currency))))
 }
 
 /// The answer as the response.
@@ -497,7 +343,7 @@ impl OrdersApi {
         Ok(Json(
             orders
                 .into_iter()
-                .map(|(order, ticket)| OrderJson::new(order, ticket, &currency))
+                .map(|record| OrderJson::new(record, &currency))
                 .collect(),
         ))
     }
@@ -512,8 +358,8 @@ impl OrdersApi {
         id: Path<Input<Uuid>>,
     ) -> Result<Json<OrderJson>, Fails<{ can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>>
     {
-        let (order, ticket) = owned_order(&db, &auth, id.0).await?;
-        Ok(Json(OrderJson::new(order, ticket, &currency)))
+        let record = owned_order(&db, &auth, id.0).await?;
+        Ok(Json(OrderJson::new(record, &currency)))
     }
 
     /// Cancel an order
@@ -535,7 +381,7 @@ impl OrdersApi {
         Cancelled,
         Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>,
     > {
-        let (order, _) = owned_order(&db, &auth, id.0).await?;
+        let (order, _, _) = owned_order(&db, &auth, id.0).await?;
         match order.status {
             order::Status::Complete => {
                 return Err(ApiError::from(Refusal::CannotCancelCompleted).into());
@@ -548,7 +394,7 @@ impl OrdersApi {
             workflows::client::Cancelled::Refused(refusal) => Err(ApiError::from(refusal).into()),
             // The workflow may have ended meanwhile (expired, paid): the database says how.
             workflows::client::Cancelled::Ended => {
-                let (now, _) = store::find(&db, order.id)
+                let (now, _, _) = store::find(&db, order.id)
                     .await?
                     .ok_or(ApiError::NotFound)?;
                 match now.status {
@@ -584,7 +430,7 @@ impl OrdersApi {
         Json<WorkflowStateJson>,
         Fails<{ can::NOT_AUTHORIZED | can::NOT_FOUND | can::DATABASE }>,
     > {
-        let (order, _) = owned_order(&db, &auth, id.0).await?;
+        let (order, _, _) = owned_order(&db, &auth, id.0).await?;
         let live = orders.state(order.id).await?;
         let state = live.state;
         let seconds_left = match (state.is_open(), state.expires_at) {

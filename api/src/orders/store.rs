@@ -2,21 +2,30 @@
 
 use std::collections::HashMap;
 
-use entities::{order, ticket};
+use entities::{order, payment, ticket};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::{error::ApiError, input::Page};
 
-/// An order with its ticket (when the ticket still exists).
-pub type OrderWithTicket = (order::Model, Option<ticket::Model>);
+/// An order with its ticket (when the ticket still exists) and its payment (once paid).
+pub type OrderWithTicket = (order::Model, Option<ticket::Model>, Option<payment::Model>);
 
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<OrderWithTicket>, ApiError> {
     let Some(order) = order::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
     let ticket = ticket::Entity::find_by_id(order.ticket_id).one(db).await?;
-    Ok(Some((order, ticket)))
+    let payment = match order.status {
+        order::Status::Complete => {
+            payment::Entity::find()
+                .filter(payment::Column::OrderId.eq(order.id))
+                .one(db)
+                .await?
+        }
+        _ => None,
+    };
+    Ok(Some((order, ticket, payment)))
 }
 
 /// A buyer's orders, all statuses, oldest first.
@@ -41,11 +50,24 @@ pub async fn list_for_buyer(
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
+    let paid: Vec<Uuid> = orders
+        .iter()
+        .filter(|o| o.status == order::Status::Complete)
+        .map(|o| o.id)
+        .collect();
+    let mut payments: HashMap<Uuid, payment::Model> = payment::Entity::find()
+        .filter(payment::Column::OrderId.is_in(paid))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.order_id, p))
+        .collect();
     Ok(orders
         .into_iter()
         .map(|o| {
             let ticket = tickets.get(&o.ticket_id).cloned();
-            (o, ticket)
+            let payment = payments.remove(&o.id);
+            (o, ticket, payment)
         })
         .collect())
 }

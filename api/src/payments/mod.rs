@@ -97,7 +97,7 @@ impl PaymentsApi {
                 return Err(ApiError::Validation(errors).into());
             }
         };
-        let (order, _) = owned_order(&db, &auth, Input::Given(order_id)).await?;
+        let (order, _, _) = owned_order(&db, &auth, Input::Given(order_id)).await?;
         let Some(key) = idempotency_key.0 else {
             let paid = charge(&db, &orders, &order, token, None, false).await?;
             return answer(&db, order_id, paid).await.map_err(Into::into);
@@ -146,7 +146,7 @@ async fn charge(
         PayAnswer::Refused(refusal) => Answer::Refused { refusal },
         // The workflow may have ended meanwhile (expired, or paid): the database says how.
         PayAnswer::Ended => {
-            let (now, _) = store::find(db, order.id).await?.ok_or(ApiError::NotFound)?;
+            let (now, _, _) = store::find(db, order.id).await?.ok_or(ApiError::NotFound)?;
             match Refusal::to_pay(now.status, now.cancel_reason) {
                 Some(Refusal::AlreadyPaid) if again => Answer::Payment,
                 Some(refusal) => Answer::Refused { refusal },

@@ -16,7 +16,7 @@ use database::Reads;
 
 use crate::{
     auth::SignedIn,
-    error::{ApiError, Fails, can},
+    error::{ApiError, Fails, can, invalid},
     input::{DecimalText, Input, Limit, Offset, Page, Text, both, rules},
     json::{Currency, Price},
     tags::Tag,
@@ -86,6 +86,126 @@ impl TicketJson {
 }
 
 #[derive(ApiResponse)]
+pub enum Listed {
+    /// A page of the tickets for sale.
+    #[oai(status = 200)]
+    Ok(
+        Json<Vec<TicketJson>>,
+        /// How many tickets match in all (every page).
+        #[oai(header = "X-Total-Count")]
+        u64,
+    ),
+}
+
+/// The order of a listing of tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+pub enum TicketSort {
+    #[oai(rename = "oldest")]
+    Oldest,
+    #[oai(rename = "newest")]
+    Newest,
+    #[oai(rename = "priceLow")]
+    PriceLow,
+    #[oai(rename = "priceHigh")]
+    PriceHigh,
+}
+
+/// A price bound as typed: `Ok(None)` when blank (no bound), its cents, or `Err` when it is not an
+/// amount (zero is one: a bound may be 0).
+fn price_bound(text: &str) -> Result<Option<i64>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let zero = text.bytes().all(|b| b == b'0' || b == b'.')
+        && text.bytes().filter(|b| *b == b'.').count() <= 1
+        && text.bytes().any(|b| b == b'0');
+    if zero {
+        return Ok(Some(0));
+    }
+    Money::parse_price(text)
+        .map(|money| Some(money.cents()))
+        .map_err(|_| ())
+}
+
+/// A price bound's query parameter.
+type PriceParam = Option<Input<Text<rules::PriceBound>>>;
+
+/// A listing's search from its query parameters; every malformed one reported at once.
+fn search(
+    q: Option<Input<Text<rules::Search>>>,
+    (min, max): (PriceParam, PriceParam),
+    sort: Option<Input<TicketSort>>,
+) -> Result<store::Search, ApiError> {
+    let mut errors = Vec::new();
+    let title = match q {
+        Some(Input::Given(text)) => {
+            let needle = text.0.trim().to_lowercase();
+            if needle.chars().count() > 200 {
+                errors.push(invalid("q", "q must be at most 200 characters"));
+            }
+            Some(needle).filter(|n| !n.is_empty())
+        }
+        _ => None,
+    };
+    let mut bound = |name: &'static str, given: PriceParam| {
+        let text = match given {
+            None => return None,
+            Some(Input::Given(text)) => text.0,
+            Some(_) => String::new(),
+        };
+        match price_bound(&text) {
+            Ok(cents) => cents,
+            Err(()) => {
+                errors.push(invalid(
+                    name,
+                    match name {
+                        "minPrice" => "minPrice must be an amount like 19.99",
+                        _ => "maxPrice must be an amount like 19.99",
+                    },
+                ));
+                None
+            }
+        }
+    };
+    let min_cents = bound("minPrice", min);
+    let max_cents = bound("maxPrice", max);
+    if let (Some(min), Some(max)) = (min_cents, max_cents)
+        && min > max
+    {
+        errors.push(invalid(
+            "maxPrice",
+            "maxPrice must not be less than minPrice",
+        ));
+    }
+    let sort = match sort {
+        None => store::Sort::Oldest,
+        Some(Input::Given(sort)) => match sort {
+            TicketSort::Oldest => store::Sort::Oldest,
+            TicketSort::Newest => store::Sort::Newest,
+            TicketSort::PriceLow => store::Sort::PriceLow,
+            TicketSort::PriceHigh => store::Sort::PriceHigh,
+        },
+        Some(_) => {
+            errors.push(invalid(
+                "sort",
+                "sort must be oldest, newest, priceLow or priceHigh",
+            ));
+            store::Sort::Oldest
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    Ok(store::Search {
+        title,
+        min_cents,
+        max_cents,
+        sort,
+    })
+}
+
+#[derive(ApiResponse)]
 pub enum Created {
     /// The new ticket, version 0.
     #[oai(status = 201)]
@@ -106,8 +226,11 @@ pub struct TicketsApi;
 impl TicketsApi {
     /// List tickets for sale
     ///
-    /// Tickets no order holds, oldest first.
+    /// Tickets no order holds, oldest first unless `sort` says otherwise; with `q`, only those
+    /// whose title contains it (any case); with `minPrice` and `maxPrice`, only those in that
+    /// range. `X-Total-Count` says how many match in all.
     #[oai(path = "/api/tickets", method = "get", operation_id = "listTickets")]
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         db: Data<&DatabaseConnection>,
@@ -116,14 +239,28 @@ impl TicketsApi {
         limit: Query<Limit>,
         /// How many to skip (0 when absent).
         offset: Query<Offset>,
-    ) -> Result<Json<Vec<TicketJson>>, Fails<{ can::BAD_REQUEST | can::DATABASE }>> {
+        /// Only titles that contain this (any case).
+        q: Query<Option<Input<Text<rules::Search>>>>,
+        /// The lowest price, in major units (e.g. `10` or `19.99`).
+        #[oai(name = "minPrice")]
+        min_price: Query<Option<Input<Text<rules::PriceBound>>>>,
+        /// The highest price, in major units.
+        #[oai(name = "maxPrice")]
+        max_price: Query<Option<Input<Text<rules::PriceBound>>>>,
+        /// `oldest` first (the default), `newest` first, `priceLow` or `priceHigh` first.
+        sort: Query<Option<Input<TicketSort>>>,
+    ) -> Result<Listed, Fails<{ can::BAD_REQUEST | can::DATABASE }>> {
         let page = Page::parse(limit.0, offset.0)?;
-        let tickets = store::list_unreserved(&db, page).await?;
-        Ok(Json(
-            tickets
-                .into_iter()
-                .map(|t| TicketJson::new(t, &currency))
-                .collect(),
+        let search = search(q.0, (min_price.0, max_price.0), sort.0)?;
+        let (tickets, total) = store::search_for_sale(&db, &search, page).await?;
+        Ok(Listed::Ok(
+            Json(
+                tickets
+                    .into_iter()
+                    .map(|t| TicketJson::new(t, &currency))
+                    .collect(),
+            ),
+            total,
         ))
     }
 

@@ -116,7 +116,9 @@ export interface paths {
         };
         /**
          * List tickets for sale
-         * @description Tickets no order holds, oldest first.
+         * @description Tickets no order holds, oldest first unless `sort` says otherwise; with `q`, only those
+         *     whose title contains it (any case); with `minPrice` and `maxPrice`, only those in that
+         *     range. `X-Total-Count` says how many match in all.
          */
         get: operations["listTickets"];
         put?: never;
@@ -146,6 +148,27 @@ export interface paths {
          *     concurrent change makes this one fail with 409 instead of being lost.
          */
         put: operations["updateTicket"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/listings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My listings
+         * @description The signed-in seller's tickets, newest first, each with what became of it: for sale,
+         *     reserved (until when), or sold (when, and for how much).
+         */
+        get: operations["listMyListings"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -315,6 +338,24 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * Amount
+         * @description A sale's amount.
+         */
+        Amount: {
+            /**
+             * @description An amount in major units with at most 2 decimals (integer cents on the server)
+             * @example 19.99
+             */
+            price: number;
+            /** Format: int64 */
+            priceCents: number;
+            /**
+             * @description The ISO 4217 code of the price's currency, in lower case
+             * @example usd
+             */
+            currency: string;
+        };
+        /**
          * @description Why a cancelled order was cancelled (absent from an order that is not).
          * @enum {string}
          */
@@ -374,6 +415,38 @@ export interface components {
             errors: components["schemas"]["ErrorEntry"][];
         };
         /**
+         * ListingJson
+         * @description One of the seller's tickets and what became of it.
+         */
+        ListingJson: {
+            ticket: components["schemas"]["TicketJson"];
+            state: components["schemas"]["ListingState"];
+            /**
+             * Format: uuid
+             * @description The order holding it (reserved or sold).
+             */
+            orderId?: string;
+            /**
+             * Format: date-time
+             * @description When the order holding it expires unless paid (reserved only).
+             * @example 2026-11-23T10:15:00.000Z
+             */
+            reservedUntil?: string;
+            /**
+             * Format: date-time
+             * @description When it was paid for (sold only).
+             * @example 2026-11-23T10:15:00.000Z
+             */
+            soldAt?: string;
+            /** @description What the buyer paid (sold only). */
+            soldFor?: components["schemas"]["Amount"] & unknown;
+        };
+        /**
+         * @description What became of a ticket.
+         * @enum {string}
+         */
+        ListingState: "forSale" | "reserved" | "sold";
+        /**
          * NewAccount
          * @description Email and password of a new account.
          */
@@ -427,6 +500,47 @@ export interface components {
             /** Format: int32 */
             version: number;
             ticket: components["schemas"]["OrderTicketJson"];
+            /**
+             * Format: date-time
+             * @description When the order was made.
+             * @example 2026-11-23T10:15:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When it last changed (paid, cancelled, expired).
+             * @example 2026-11-23T10:15:00.000Z
+             */
+            updatedAt: string;
+            payment?: components["schemas"]["OrderPaymentJson"];
+        };
+        /**
+         * OrderPaymentJson
+         * @description The payment of a paid order: what a receipt shows.
+         */
+        OrderPaymentJson: {
+            /** Format: uuid */
+            id: string;
+            /** @description The payment provider's reference of the charge. */
+            chargeId: string;
+            /**
+             * @description The amount charged.
+             * @example 19.99
+             */
+            price: number;
+            /** Format: int64 */
+            priceCents: number;
+            /**
+             * @description The ISO 4217 code of the price's currency, in lower case
+             * @example usd
+             */
+            currency: string;
+            /**
+             * Format: date-time
+             * @description When it was charged.
+             * @example 2026-11-23T10:15:00.000Z
+             */
+            paidAt: string;
         };
         /**
          * @description Where an order is in its life.
@@ -543,6 +657,11 @@ export interface components {
              */
             orderId?: string;
         };
+        /**
+         * @description The order of a listing of tickets.
+         * @enum {string}
+         */
+        TicketSort: "oldest" | "newest" | "priceLow" | "priceHigh";
         /** TokenJson */
         TokenJson: {
             /** @description Send it as `Authorization: Bearer <token>`. */
@@ -918,6 +1037,14 @@ export interface operations {
                 limit?: number;
                 /** @description How many to skip (0 when absent). */
                 offset?: number;
+                /** @description Only titles that contain this (any case). */
+                q?: string;
+                /** @description The lowest price, in major units (e.g. `10` or `19.99`). */
+                minPrice?: string;
+                /** @description The highest price, in major units. */
+                maxPrice?: string;
+                /** @description `oldest` first (the default), `newest` first, `priceLow` or `priceHigh` first. */
+                sort?: components["schemas"]["TicketSort"];
             };
             header?: never;
             path?: never;
@@ -925,8 +1052,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of the tickets for sale. */
             200: {
                 headers: {
+                    /** @description How many tickets match in all (every page). */
+                    "X-TOTAL-COUNT": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1164,6 +1294,71 @@ export interface operations {
             };
             /** @description The body is not `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Something unexpected went wrong; details are only in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The database or Temporal cannot be reached, no worker takes orders, the server sheds load (too many reservations in flight), or an order could not be reserved in time (nothing was reserved); retry after `Retry-After` seconds (with a new `Idempotency-Key` after an order that was not reserved). When even the database cannot say whether an order was made, the message names the order to look up (`GET /api/orders/{id}`) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+        };
+    };
+    listMyListings: {
+        parameters: {
+            query?: {
+                /** @description How many at most (1 to 500; 100 when absent). */
+                limit?: number;
+                /** @description How many to skip (0 when absent). */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the seller's tickets, newest first. */
+            200: {
+                headers: {
+                    /** @description How many tickets the seller has listed in all. */
+                    "X-TOTAL-COUNT": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ListingJson"][];
+                };
+            };
+            /** @description Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Not signed in, or not the owner */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
