@@ -69,6 +69,7 @@ impl Application {
         let pages = web::WebConfig {
             stripe: config.stripe_card_form,
             live: live.clone(),
+            currency: config.currency.clone(),
         };
         let bus = health::EventsHealth {
             live: live.clone(),

@@ -21,6 +21,8 @@ pub struct Reply {
     pub body: Value,
     /// `Set-Cookie` headers to pass on to the browser (signup, signin, signout).
     pub set_cookies: Vec<HeaderValue>,
+    /// `X-Total-Count` of a listing: how many there are in all pages.
+    pub total: Option<u64>,
 }
 
 impl Backend {
@@ -61,11 +63,17 @@ impl Backend {
             .iter()
             .cloned()
             .collect();
+        let total = response
+            .headers()
+            .get("x-total-count")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let bytes = response.into_body().into_bytes().await.unwrap_or_default();
         Reply {
             status,
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             set_cookies,
+            total,
         }
     }
 

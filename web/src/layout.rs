@@ -1,7 +1,6 @@
 //! The page shell: head, header (as in the original client), main, and small shared pieces.
 
 use maud::{DOCTYPE, Markup, html};
-use serde_json::Value;
 
 use crate::Visit;
 
@@ -11,6 +10,7 @@ pub fn head_tags(title: &str) -> Markup {
         meta charset="utf-8";
         meta name="viewport" content="width=device-width, initial-scale=1";
         title { (title) " · ticketing" }
+        link rel="icon" href="/favicon.svg" type="image/svg+xml";
         link rel="stylesheet" href="/assets/app.css";
     }
 }
@@ -31,6 +31,7 @@ pub fn page(visit: &Visit, title: &str, content: Markup) -> Markup {
                         ul {
                             @if let Some(user) = &visit.user {
                                 li { a href="/tickets/new" { "Sell Tickets" } }
+                                li { a href="/listings" { "My Listings" } }
                                 li { a href="/orders" { "My Orders" } }
                                 li {
                                     form.inline method="post" action="/auth/signout" {
@@ -108,13 +109,6 @@ impl FormErrors {
     }
 }
 
-/// A price from the API (a JSON number in major units) as `$19.99`, without floating point.
-pub fn money(price: &Value) -> String {
-    let text = price.to_string();
-    let (whole, cents) = text.split_once('.').unwrap_or((&text, ""));
-    format!("${whole}.{:0<2}", &cents[..cents.len().min(2)])
-}
-
 /// An order status (and, for a cancelled order, why) in plain words.
 pub fn status_words(status: &str, cancel_reason: Option<&str>) -> &'static str {
     match (status, cancel_reason) {
@@ -122,9 +116,36 @@ pub fn status_words(status: &str, cancel_reason: Option<&str>) -> &'static str {
         ("awaiting:payment", _) => "Payment in progress",
         ("cancelled", Some("expired")) => "Expired",
         ("cancelled", Some("declined")) => "Declined",
+        ("cancelled", Some("buyer")) => "Cancelled by you",
         ("cancelled", Some("operator")) => "Cancelled by support",
         ("cancelled", _) => "Cancelled",
         ("complete", _) => "Paid",
         _ => "Unknown",
+    }
+}
+
+/// Page links (Previous, the first, the last and those near this one, Next) that work without
+/// JavaScript; nothing when everything fits on one page.
+pub fn pager(page: u64, pages: u64, href: impl Fn(u64) -> String) -> Markup {
+    html! {
+        @if pages > 1 {
+            nav #pages .pages aria-label="Pages" {
+                @if page > 1 {
+                    a rel="prev" href=(href(page - 1)) { "Previous" }
+                }
+                @for number in 1..=pages {
+                    @if number == page {
+                        span aria-current="page" { (number) }
+                    } @else if number == 1 || number == pages || number.abs_diff(page) <= 2 {
+                        a href=(href(number)) aria-label=(format!("Page {number}")) { (number) }
+                    } @else if number.abs_diff(page) == 3 {
+                        span.gap aria-hidden="true" { "…" }
+                    }
+                }
+                @if page < pages {
+                    a rel="next" href=(href(page + 1)) { "Next" }
+                }
+            }
+        }
     }
 }

@@ -8,6 +8,8 @@
 
 mod backend;
 mod csrf;
+mod flash;
+mod format;
 mod layout;
 mod live;
 mod pages;
@@ -33,6 +35,8 @@ pub struct WebConfig {
     pub stripe: bool,
     /// The event bus's live feed: with it, the listing and the order page follow changes.
     pub live: Option<events::live::LiveFeed>,
+    /// The currency prices are in (ISO 4217, lower case), for the forms and the live listing.
+    pub currency: String,
 }
 
 /// What every page handler shares.
@@ -54,6 +58,8 @@ pub struct Visit {
     new_csrf: bool,
     /// Path and query of this request, to come back to after signing in.
     pub here: String,
+    /// What a failed form left for this page (post/redirect/get), shown once.
+    pub flash: Option<flash::Flash>,
 }
 
 impl Visit {
@@ -73,10 +79,12 @@ impl Visit {
                 .uri()
                 .path_and_query()
                 .map_or("/".to_owned(), |p| p.to_string()),
+            flash: flash::Flash::of(req),
         }
     }
 
-    /// The page as a response (setting the CSRF cookie on a first visit).
+    /// The page as a response (setting the CSRF cookie on a first visit, clearing a flash once
+    /// shown).
     pub fn respond(&self, status: StatusCode, markup: Markup) -> Response {
         let mut response = Response::builder()
             .status(status)
@@ -84,6 +92,9 @@ impl Visit {
             .header(header::CACHE_CONTROL, "no-store");
         if self.new_csrf {
             response = response.header(header::SET_COOKIE, csrf::set_cookie(&self.csrf));
+        }
+        if self.flash.is_some() {
+            response = response.header(header::SET_COOKIE, flash::Flash::clear());
         }
         response.body(markup.into_string())
     }
@@ -179,6 +190,7 @@ pub fn routes(backend: Backend, config: WebConfig) -> BoxEndpoint<'static, Respo
         .at("/tickets/:id", get(pages::tickets::show))
         .at("/tickets/:id/edit", post(pages::tickets::edit))
         .at("/tickets/:id/purchase", post(pages::tickets::purchase))
+        .at("/listings", get(pages::listings::list))
         .at("/orders", get(pages::orders::list))
         .at("/orders/:id", get(pages::orders::show))
         .at("/orders/:id/pay", post(pages::orders::pay))
@@ -187,6 +199,8 @@ pub fn routes(backend: Backend, config: WebConfig) -> BoxEndpoint<'static, Respo
         .at("/orders/:id/live", get(live::order))
         .at("/assets/app.css", get(pages::css))
         .at("/assets/app.js", get(pages::js))
+        .at("/favicon.svg", get(pages::favicon))
+        .at("/favicon.ico", get(pages::favicon))
         .data(web.clone());
     pages
         .around(move |pages, req| {

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::{
     Form, Visit, Web, csrf,
+    flash::{self, Flash},
     layout::{FormErrors, csrf_field, page},
     local_path, redirect,
 };
@@ -35,11 +36,10 @@ fn auth_page(
     next: &str,
     email: &str,
     errors: &FormErrors,
-    status: StatusCode,
 ) -> Response {
     let action = format!("{}?next={}", form.action, urlencoding::encode(next));
     visit.respond(
-        status,
+        StatusCode::OK,
         page(
             visit,
             form.title,
@@ -81,30 +81,29 @@ fn next_of(params: &Params) -> String {
     local_path(params.get("next"))
 }
 
+/// The form, with what a failed attempt left (its errors and the email typed, never the
+/// password).
+fn form_page(visit: &Visit, form: &AuthForm, params: &Params) -> Response {
+    let flash = visit.flash.clone().unwrap_or_default();
+    auth_page(
+        visit,
+        form,
+        &next_of(params),
+        flash.value("email", ""),
+        &FormErrors(flash.errors.clone()),
+    )
+}
+
 #[handler]
 pub async fn signup_page(req: &Request, web: Data<&Arc<Web>>, params: Params) -> Response {
     let visit = Visit::of(&web, req).await;
-    auth_page(
-        &visit,
-        &SIGN_UP,
-        &next_of(&params),
-        "",
-        &FormErrors::default(),
-        StatusCode::OK,
-    )
+    form_page(&visit, &SIGN_UP, &params)
 }
 
 #[handler]
 pub async fn signin_page(req: &Request, web: Data<&Arc<Web>>, params: Params) -> Response {
     let visit = Visit::of(&web, req).await;
-    auth_page(
-        &visit,
-        &SIGN_IN,
-        &next_of(&params),
-        "",
-        &FormErrors::default(),
-        StatusCode::OK,
-    )
+    form_page(&visit, &SIGN_IN, &params)
 }
 
 async fn submit(
@@ -126,14 +125,13 @@ async fn submit(
     if reply.ok() {
         return redirect(&next, &reply.set_cookies);
     }
-    auth_page(
-        &visit,
-        which,
-        &next,
-        &email,
-        &FormErrors(reply.errors()),
-        reply.status,
-    )
+    if !flash::goes_back(reply.status) {
+        return crate::pages::error_for(&visit, reply.status);
+    }
+    let back = format!("{}?next={}", which.action, urlencoding::encode(&next));
+    Flash::new(reply.errors())
+        .keep("email", &email)
+        .redirect(&back, &[])
 }
 
 #[handler]

@@ -1,6 +1,7 @@
 //! The page handlers.
 
 pub mod auth;
+pub mod listings;
 pub mod orders;
 pub mod tickets;
 
@@ -18,6 +19,12 @@ pub fn css() -> Response {
         include_str!("../../assets/app.css"),
         "text/css; charset=utf-8",
     )
+}
+
+/// The favicon: a ticket, drawn in SVG (a few hundred bytes, no image file to serve).
+#[handler]
+pub fn favicon() -> Response {
+    asset(include_str!("../../assets/favicon.svg"), "image/svg+xml")
 }
 
 #[handler]
