@@ -126,6 +126,16 @@ impl ChromeDriver {
     /// A new browser (its own empty profile, so no cookies) on the app at `base`; `who` prefixes
     /// its screenshots.
     pub async fn session(&self, base: &str, who: &str) -> Browser {
+        self.session_with(base, who, true).await
+    }
+
+    /// As [`Self::session`], with the pages' JavaScript off: what a visitor who blocks scripts
+    /// (or whose script failed to load) sees. (WebDriver's own scripts still run.)
+    pub async fn session_without_javascript(&self, base: &str, who: &str) -> Browser {
+        self.session_with(base, who, false).await
+    }
+
+    async fn session_with(&self, base: &str, who: &str, javascript: bool) -> Browser {
         let profile =
             std::env::temp_dir().join(format!("ticketing-chromium-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&profile).expect("a profile folder for Chromium");
@@ -150,6 +160,11 @@ impl ChromeDriver {
             "goog:chromeOptions": {
                 "binary": self.chromium.display().to_string(),
                 "args": args,
+                // 2 = blocked, as the content setting a visitor (or their admin) chooses.
+                "prefs": {
+                    "profile.managed_default_content_settings.javascript":
+                        if javascript { 1 } else { 2 },
+                },
             },
         });
         let Value::Object(capabilities) = capabilities else {
@@ -232,6 +247,13 @@ impl Browser {
         }
     }
 
+    /// Reloads the page shown, as the browser's reload button does.
+    pub async fn reload(&self) {
+        if let Err(e) = self.client.refresh().await {
+            self.fail(format!("cannot reload the page: {e}")).await
+        }
+    }
+
     /// The path (and query) of the page shown now.
     pub async fn location(&self) -> String {
         match self.client.current_url().await {
@@ -262,6 +284,54 @@ impl Browser {
             .unwrap_or_else(|e| panic!("a screenshot of {}: {e}", path.display()));
         std::fs::write(&path, png).expect("the screenshot is saved");
         path
+    }
+
+    /// Saves a screenshot at desktop width (as [`Self::shot`]) and another at a phone's size
+    /// (390 x 844 CSS pixels), `<name>-phone`.
+    pub async fn shots(&self, name: &str) {
+        self.shot(name).await;
+        self.resize(PHONE).await;
+        self.shot(&format!("{name}-phone")).await;
+        self.resize(DESKTOP).await;
+    }
+
+    async fn resize(&self, (width, height): (u32, u32)) {
+        if let Err(e) = self.client.set_window_size(width, height).await {
+            self.fail(format!("cannot resize the window to {width}x{height}: {e}"))
+                .await
+        }
+    }
+
+    /// Checks the page with axe-core (`tests/browser/node_modules`, from `npm ci` there), at
+    /// desktop and phone sizes, and fails on any violation, naming the rule and the elements.
+    pub async fn expect_accessible(&self, page: &str) {
+        for size in [DESKTOP, PHONE] {
+            self.resize(size).await;
+            let script = format!(
+                "{}\nconst done = arguments[arguments.length - 1];\n\
+                 axe.run(document, {{ resultTypes: ['violations'] }})\n\
+                   .then(r => done(r.violations.map(v => `${{v.id}} (${{v.impact}}): ${{v.help}} \
+                     at ${{v.nodes.map(n => n.target.join(' ')).join(', ')}}`)))\n\
+                   .catch(e => done(['axe failed: ' + e]));",
+                axe_source()
+            );
+            let found = match self.client.execute_async(&script, vec![]).await {
+                Ok(found) => found,
+                Err(e) => self.fail(format!("axe did not run on {page}: {e}")).await,
+            };
+            let violations: Vec<String> = serde_json::from_value(found).unwrap_or_default();
+            if !violations.is_empty() {
+                self.fail::<()>(format!(
+                    "axe finds {} accessibility violation(s) on {page} at {}x{}:\n  {}",
+                    violations.len(),
+                    size.0,
+                    size.1,
+                    violations.join("\n  ")
+                ))
+                .await;
+            }
+        }
+        self.resize(DESKTOP).await;
     }
 
     /// Fails the test with `message`, after saving the page's picture and HTML beside the
@@ -457,6 +527,26 @@ impl Browser {
             }
         }
     }
+}
+
+/// The window sizes of the screenshots: the desktop one each session starts with, and a phone.
+const DESKTOP: (u32, u32) = (1200, 900);
+const PHONE: (u32, u32) = (390, 844);
+
+/// axe-core's script, read once; missing fails the test with what to run.
+fn axe_source() -> &'static str {
+    static SOURCE: OnceLock<String> = OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "the accessibility check needs axe-core at {}: run `npm ci` in tests/browser \
+                 ({e})",
+                path.display()
+            )
+        })
+    })
 }
 
 /// Fails the test if `step` takes longer than `limit`.

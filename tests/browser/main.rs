@@ -31,6 +31,7 @@ async fn expect_signed_in_header(b: &Browser) {
     b.expect_present(r#"header a.brand[href="/"]"#).await;
     b.expect_present(r#"header a[href="/tickets/new"]"#).await;
     b.expect_present(r#"header a[href="/orders"]"#).await;
+    b.expect_present(r#"header a[href="/listings"]"#).await;
     b.expect_present("header button#signout").await;
     b.expect_absent(r#"header a[href="/auth/signup"]"#).await;
     b.expect_absent(r#"header a[href="/auth/signin"]"#).await;
@@ -207,7 +208,8 @@ async fn tickets_are_listed_bought_and_paid_for_in_the_browser() {
     bounded(Duration::from_secs(240), async {
         // 1. The seller lists two tickets; both are on the home page.
         let seller = driver.session(&app.address, "seller").await;
-        sign_up(&seller, &new_email("seller")).await;
+        let seller_email = new_email("seller");
+        sign_up(&seller, &seller_email).await;
         let concert = list_ticket(&seller, "Concert front row", "40").await;
         let match_ = list_ticket(&seller, "Cup final", "25").await;
         seller.goto("/").await;
@@ -249,16 +251,47 @@ async fn tickets_are_listed_bought_and_paid_for_in_the_browser() {
                 ))
                 .await;
         }
-        buyer.shot("paid").await;
+        // The paid page is a receipt.
+        buyer.expect_text("#status", "Paid", PATIENCE).await;
+        buyer.expect_text("#receipt-order", &order, PATIENCE).await;
+        buyer
+            .expect_text("#receipt-ticket", "Concert front row", PATIENCE)
+            .await;
+        buyer
+            .expect_text("#receipt-amount", "$40.00", PATIENCE)
+            .await;
+        buyer.find("#receipt-date time[datetime]").await;
+        let reference = buyer.text("#receipt-reference").await;
+        if reference.trim().is_empty() {
+            buyer
+                .fail::<()>("the receipt has no payment reference".into())
+                .await;
+        }
+        buyer.shots("receipt").await;
+        buyer.expect_accessible("the receipt").await;
         expect_in_my_orders(&buyer, &order, "complete").await;
-        buyer.shot("my-orders").await;
+        buyer
+            .expect_text(
+                &format!(r#"table#orders tr[data-order-id="{order}"] td.status"#),
+                "Paid",
+                PATIENCE,
+            )
+            .await;
+        buyer.shots("my-orders").await;
+        buyer.expect_accessible("My Orders").await;
         buyer.close().await;
 
         // 3. Another buyer's card is declined: the message shows and the order is cancelled.
         let other = driver.session(&app.address, "declined").await;
         sign_up(&other, &new_email("declined")).await;
+        // The sold ticket says why it cannot be bought, instead of a Purchase button.
+        other.goto(&format!("/tickets/{concert}")).await;
+        other.find("#not-for-sale").await;
+        other.expect_absent("form#purchase").await;
+        other.shots("sold-ticket").await;
         let order = purchase_from_home(&other, &match_, "Cup final", "25").await;
-        other.shot("order").await;
+        other.shots("order").await;
+        other.expect_accessible("an open order").await;
         pay_with(&other, "tok_chargeDeclined").await;
         other
             .expect_text(
@@ -267,28 +300,61 @@ async fn tickets_are_listed_bought_and_paid_for_in_the_browser() {
                 Duration::from_secs(30),
             )
             .await;
-        other.shot("declined").await;
-        let shown = other.try_attr("#status", "data-status").await;
-        if shown != Ok(Some("cancelled".to_owned())) {
-            println!(
-                "note: the page showing the decline has `#status` data-status {shown:?}; \
-                 opening the order again"
-            );
-            other.goto(&format!("/orders/{order}")).await;
-            other
-                .expect_attr("#status", "data-status", "cancelled", PATIENCE)
-                .await;
-        }
+        // Post/redirect/get: the message shows on the order's own page, which a reload fetches
+        // again (the form is not sent again, and the one-time message is gone).
+        other.wait_path(&format!("/orders/{order}")).await;
+        other
+            .expect_attr("#status", "data-status", "cancelled", PATIENCE)
+            .await;
+        other.expect_text("#status", "Declined", PATIENCE).await;
+        other.expect_absent("form#pay").await;
+        other.shots("declined").await;
+        other.reload().await;
+        other.wait_path(&format!("/orders/{order}")).await;
+        other
+            .expect_attr("#status", "data-reason", "declined", PATIENCE)
+            .await;
+        other.expect_absent("#form-error").await;
+        other.expect_text("#outcome", "declined", PATIENCE).await;
+        other.shot("declined-reloaded").await;
         expect_in_my_orders(&other, &order, "cancelled").await;
+        other
+            .expect_text(
+                &format!(r#"table#orders tr[data-order-id="{order}"] td.status"#),
+                "Declined",
+                PATIENCE,
+            )
+            .await;
         other.shot("my-orders").await;
         other.close().await;
+
+        // The seller's listings: the concert sold (for $40.00), the cup final for sale again.
+        let seller = driver.session(&app.address, "seller-again").await;
+        seller.goto("/auth/signin").await;
+        submit_auth_form(&seller, &seller_email, PASSWORD).await;
+        seller.wait_path("/").await;
+        seller.click(r#"header a[href="/listings"]"#).await;
+        seller.wait_path("/listings").await;
+        let row = |id: &str| format!(r#"table#listings tr[data-ticket-id="{id}"] td.state"#);
+        seller
+            .expect_attr(&row(&concert), "data-state", "sold", PATIENCE)
+            .await;
+        seller
+            .expect_text(&row(&concert), "for $40.00", PATIENCE)
+            .await;
+        seller
+            .expect_attr(&row(&match_), "data-state", "forSale", PATIENCE)
+            .await;
+        seller.shots("my-listings").await;
+        seller.expect_accessible("My Listings").await;
+        seller.close().await;
     })
     .await;
     println!("screenshots: {}", screenshots_dir().display());
 }
 
-/// 4. With a 4 s window, the order page counts down to "Order expired" without a reload, and the
-/// order can no longer be paid.
+/// 4. With a 4 s window, the order page counts down to "Order expired" and then says the order
+/// expired, without a reload; My Orders says so too.
 #[tokio::test]
 async fn an_order_expires_on_its_page() {
     // The browser first: a missing one fails the test at once.
@@ -312,62 +378,36 @@ async fn an_order_expires_on_its_page() {
             .await;
         }
         // A mark on this document: it is gone if the page reloads.
-        b.script("window.__sameDocument = true; return true;").await;
+        mark_document(&b).await;
         b.expect_text(
             "#countdown",
             "Order expired",
             Duration::from_secs(first + 10),
         )
         .await;
-        let text = b.text("#countdown").await;
-        if text != "Order expired" {
-            b.fail::<()>(format!(
-                "at zero `#countdown` should say exactly \"Order expired\", not {text:?}"
-            ))
+        // At zero the page stops taking a payment, then shows what the server's timer decided.
+        b.expect_text("#status", "Expired", Duration::from_secs(30))
             .await;
-        }
-        if b.script("return window.__sameDocument === true;").await != json!(true) {
+        b.expect_attr("#status", "data-status", "cancelled", PATIENCE)
+            .await;
+        b.expect_attr("#status", "data-reason", "expired", PATIENCE)
+            .await;
+        b.expect_absent("form#pay").await;
+        b.expect_absent("form#cancel").await;
+        b.expect_text("#outcome", "expired", PATIENCE).await;
+        if !same_document(&b).await {
             b.fail::<()>("the page reloaded itself to show the expiry".into())
                 .await;
         }
-        b.shot("expired").await;
-
-        let button = b.find("form#pay button#pay-button").await;
-        if button.is_enabled().await.unwrap_or(true) {
-            println!("the pay button is still enabled once the order has expired");
-        } else {
-            // The button is the page's guard; the server must refuse too: send the form anyway,
-            // as a page opened without its script would.
-            println!(
-                "the pay button is disabled once the order has expired: sending the form anyway"
-            );
-            b.script(
-                "document.querySelector('form#pay button#pay-button').disabled = false; \
-                 return true;",
-            )
-            .await;
-        }
-        // The server's timer fires just after the deadline the page counts to (it starts once
-        // the ticket is reserved): give it a moment, then the payment must be refused.
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        pay_with(&b, "tok_visa").await;
-        b.expect_text("#form-error", "Order has expired", Duration::from_secs(30))
-            .await;
-        b.shot("pay-refused").await;
-        // Opened again (a GET, not the form's POST again), the order is cancelled.
-        b.eventually(
-            "the order page, opened again, has `#status` data-status=\"cancelled\"",
-            Duration::from_secs(30),
-            async |b| {
-                b.goto(&format!("/orders/{order}")).await;
-                match b.try_attr("#status", "data-status").await? {
-                    Some(s) if s == "cancelled" => Ok(()),
-                    other => Err(format!("its data-status is {other:?}")),
-                }
-            },
+        b.shots("expired").await;
+        expect_in_my_orders(&b, &order, "cancelled").await;
+        b.expect_text(
+            &format!(r#"table#orders tr[data-order-id="{order}"] td.status"#),
+            "Expired",
+            PATIENCE,
         )
         .await;
-        b.shot("cancelled").await;
+        b.shot("my-orders").await;
         b.close().await;
     })
     .await;
@@ -399,7 +439,8 @@ async fn signing_in_returns_to_the_page_asked_for() {
         }
         b.find("form#auth").await;
         expect_signed_out_header(&b).await;
-        b.shot("signin").await;
+        b.shots("signin").await;
+        b.expect_accessible("the sign-in page").await;
         submit_auth_form(&b, &email, PASSWORD).await;
         b.wait_path("/tickets/new").await;
         b.find("form#ticket").await;
@@ -525,6 +566,244 @@ async fn the_pages_follow_changes_live() {
             .await;
         }
         b.shot("expired-live").await;
+        b.close().await;
+    })
+    .await;
+    println!("screenshots: {}", screenshots_dir().display());
+}
+
+/// The number of `css` elements on the page.
+async fn count(b: &Browser, css: &str) -> usize {
+    b.find_all(css).await.len()
+}
+
+/// The `data-ticket-id` of the first ticket listed on the page.
+async fn first_listed(b: &Browser) -> String {
+    b.try_attr("ul#tickets li", "data-ticket-id")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Sends `form#search` with these fields (an empty one is cleared) and waits for the results.
+async fn search(b: &Browser, q: &str, min: &str, max: &str, sort: &str) {
+    b.goto("/").await;
+    for (field, value) in [("q", q), ("min", min), ("max", max)] {
+        b.find(&format!("form#search input#{field}"))
+            .await
+            .clear()
+            .await
+            .expect("a search field is cleared");
+        if !value.is_empty() {
+            b.fill(&format!("form#search input#{field}"), value).await;
+        }
+    }
+    b.click(&format!(
+        r#"form#search select#sort option[value="{sort}"]"#
+    ))
+    .await;
+    b.click("form#search button[type=submit]").await;
+    b.wait_location("the search results are shown", |l| l.starts_with("/?"))
+        .await;
+}
+
+/// 7. A seller with more listings than a page holds finds the newest on page one, an older one
+/// on page two and by search; prices the form cannot read say what is wrong; a reserved ticket
+/// offers no Purchase; the seller's listings show the ticket reserved, then sold.
+#[tokio::test]
+async fn a_seller_finds_every_listing_and_follows_their_sales() {
+    // The browser first: a missing one fails the test at once.
+    let driver = ChromeDriver::start(120).await;
+    let app = spawn_app().await;
+    bounded(Duration::from_secs(300), async {
+        let api = app.api();
+        let seller = driver.session(&app.address, "many").await;
+        let email = new_email("many");
+        sign_up(&seller, &email).await;
+        let token = token_of(&app, &email).await;
+        let mut older = Vec::new();
+        for i in 1..=24 {
+            let ticket = api
+                .ticket(&token, &format!("Listing {i:02}"), json!(10 * i))
+                .await;
+            older.push(ticket["id"].as_str().unwrap().to_owned());
+        }
+        let million = api
+            .ticket(&token, "Final at the stadium", json!(1_000_000))
+            .await;
+        let million = million["id"].as_str().unwrap().to_owned();
+
+        // Prices the form cannot read: each says what is wrong, on the form's own page.
+        for (typed, says) in [
+            ("abc", "Enter a number like 19.99"),
+            ("$20", "without a currency sign"),
+            ("1,000", "without thousands separators"),
+        ] {
+            seller.goto("/tickets/new").await;
+            seller.fill("form#ticket input#title", "Badly priced").await;
+            seller.fill("form#ticket input#price", typed).await;
+            seller.click("form#ticket button[type=submit]").await;
+            seller.wait_path("/tickets/new").await;
+            seller.expect_text("#price-error", says, PATIENCE).await;
+            seller
+                .expect_attr("form#ticket input#title", "value", "Badly priced", PATIENCE)
+                .await;
+        }
+        seller.shots("price-refused").await;
+        seller.expect_accessible("a refused ticket form").await;
+        // Post/redirect/get: a reload shows the form afresh and sends nothing.
+        seller.reload().await;
+        seller.wait_path("/tickets/new").await;
+        seller.expect_absent("#price-error").await;
+
+        // 26 listings: the newest (listed last, in the browser) heads page one.
+        let newest = list_ticket(&seller, "Newest listing", "35").await;
+        seller.click(r#"header a.brand[href="/"]"#).await;
+        seller.wait_path("/").await;
+        seller.expect_text("#count", "26 for sale", PATIENCE).await;
+        if first_listed(&seller).await != newest {
+            seller
+                .fail::<()>("the newest listing does not head page one".into())
+                .await;
+        }
+        let on_page = count(&seller, "ul#tickets li").await;
+        if on_page != 20 {
+            seller
+                .fail::<()>(format!("page one lists {on_page} tickets, not 20"))
+                .await;
+        }
+        expect_on_sale(&seller, &million, "Final at the stadium", "$1,000,000.00").await;
+        let oldest = format!(r#"ul#tickets li[data-ticket-id="{}"]"#, older[0]);
+        seller.expect_absent(&oldest).await;
+        seller.shots("home").await;
+        seller.expect_accessible("the home page").await;
+        seller.click("nav#pages a[rel=next]").await;
+        seller
+            .wait_location("page two is shown", |l| l.contains("page=2"))
+            .await;
+        seller.find(&oldest).await;
+        seller.shots("home-page-2").await;
+
+        // Search by title (any case), then by price range with a sort.
+        search(&seller, "listing 01", "", "", "newest").await;
+        seller.expect_text("#count", "1 matching", PATIENCE).await;
+        seller.find(&oldest).await;
+        seller.shots("search").await;
+        seller.expect_accessible("search results").await;
+        search(&seller, "", "100", "200", "priceHigh").await;
+        seller.expect_text("#count", "11 matching", PATIENCE).await;
+        if first_listed(&seller).await != older[19] {
+            seller
+                .fail::<()>("the dearest ticket from $100 to $200 (Listing 20) is not first".into())
+                .await;
+        }
+        seller.shot("price-range").await;
+        search(&seller, "", "50", "abc", "oldest").await;
+        seller
+            .expect_text(
+                "#form-error",
+                "Price to: Enter a number like 19.99",
+                PATIENCE,
+            )
+            .await;
+        seller.shots("search-refused").await;
+        seller.expect_accessible("a refused search").await;
+
+        // A buyer reserves Listing 24: a visitor finds no Purchase on it, and the reason.
+        let buyer = api.new_user().await;
+        let reserved = &older[23];
+        let order = support::order_ticket(&app, &buyer, reserved).await;
+        let order = order["id"].as_str().unwrap().to_owned();
+        let visitor = driver.session(&app.address, "visitor").await;
+        visitor.goto(&format!("/tickets/{reserved}")).await;
+        visitor.find("#not-for-sale").await;
+        visitor.expect_absent("form#purchase").await;
+        visitor.shots("reserved-ticket").await;
+        visitor.expect_accessible("a reserved ticket").await;
+        visitor.close().await;
+
+        // The seller's listings: reserved (until when), then sold (when, for how much).
+        seller.click(r#"header a[href="/listings"]"#).await;
+        seller.wait_path("/listings").await;
+        let state = format!(r#"table#listings tr[data-ticket-id="{reserved}"] td.state"#);
+        seller
+            .expect_attr(&state, "data-state", "reserved", PATIENCE)
+            .await;
+        seller.expect_text(&state, "Reserved until", PATIENCE).await;
+        seller.expect_present("nav#pages").await;
+        seller.shots("my-listings-reserved").await;
+        seller.goto(&format!("/tickets/{reserved}")).await;
+        seller
+            .expect_attr("#sale-state", "data-state", "reserved", PATIENCE)
+            .await;
+        let paid = api.pay(&buyer.token, &order, "tok_visa").await;
+        assert_eq!(paid.status(), 201);
+        seller
+            .eventually(
+                "the seller's listings say the ticket sold",
+                Duration::from_secs(20),
+                async |b| {
+                    b.goto("/listings").await;
+                    match b.try_attr(&state, "data-state").await? {
+                        Some(s) if s == "sold" => Ok(()),
+                        other => Err(format!("its data-state is {other:?}")),
+                    }
+                },
+            )
+            .await;
+        seller.expect_text(&state, "for $240.00", PATIENCE).await;
+        seller.expect_text(&state, "Sold on", PATIENCE).await;
+        seller.shots("my-listings-sold").await;
+        seller.expect_accessible("My Listings").await;
+        seller.close().await;
+    })
+    .await;
+    println!("screenshots: {}", screenshots_dir().display());
+}
+
+/// 8. With JavaScript off, a buyer signs up, searches, buys and pays: every form posts and
+/// redirects, and times read as UTC.
+#[tokio::test]
+async fn without_javascript_a_buyer_finds_buys_and_pays() {
+    // The browser first: a missing one fails the test at once.
+    let driver = ChromeDriver::start(160).await;
+    let app = spawn_app().await;
+    bounded(Duration::from_secs(180), async {
+        let api = app.api();
+        let seller = api.new_user().await;
+        let ticket = api.ticket(&seller.token, "Quiet show", json!(12)).await;
+        let ticket = ticket["id"].as_str().unwrap().to_owned();
+
+        let b = driver
+            .session_without_javascript(&app.address, "no-js")
+            .await;
+        sign_up(&b, &new_email("no-js")).await;
+        search(&b, "quiet", "", "", "newest").await;
+        expect_on_sale(&b, &ticket, "Quiet show", "$12.00").await;
+        b.shot("search").await;
+        let order = purchase_from_home(&b, &ticket, "Quiet show", "$12.00").await;
+        // No script turns the deadline into a countdown in local time: it reads as UTC.
+        b.expect_text("#countdown", "until", PATIENCE).await;
+        b.expect_text("#countdown time", "UTC", PATIENCE).await;
+        b.shots("order").await;
+        pay_with(&b, "tok_visa").await;
+        b.wait_path(&format!("/orders/{order}")).await;
+        b.eventually(
+            "the order page, opened again, is a receipt",
+            Duration::from_secs(20),
+            async |b| {
+                b.goto(&format!("/orders/{order}")).await;
+                match b.try_attr("#status", "data-status").await? {
+                    Some(s) if s == "complete" => Ok(()),
+                    other => Err(format!("its data-status is {other:?}")),
+                }
+            },
+        )
+        .await;
+        b.expect_text("#receipt-amount", "$12.00", PATIENCE).await;
+        b.expect_text("#receipt-date time", "UTC", PATIENCE).await;
+        b.shots("receipt").await;
         b.close().await;
     })
     .await;
