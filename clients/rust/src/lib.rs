@@ -5,9 +5,16 @@
 //!
 //! ```no_run
 //! # async fn buy() -> Result<(), Box<dyn std::error::Error>> {
+//! use ticketing_client::types::TicketSort;
+//!
 //! let client = ticketing_client::Client::new("http://127.0.0.1:3000");
-//! let tickets = client.list_tickets(None, None).await?;
-//! println!("{} tickets for sale", tickets.len());
+//! // The query parameters in alphabetical order: limit, maxPrice, minPrice, offset, q, sort.
+//! let q = "concert".parse()?;
+//! let page = client
+//!     .list_tickets(None, None, None, None, Some(&q), Some(TicketSort::PriceLow))
+//!     .await?;
+//! let total = page.headers().get("x-total-count").and_then(|v| v.to_str().ok());
+//! println!("{} of {total:?} matching tickets", page.len());
 //! # Ok(())
 //! # }
 //! ```
