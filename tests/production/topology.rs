@@ -27,8 +27,11 @@ use support::{
 };
 use tokio::sync::Semaphore;
 
-/// Orders hold their ticket this long, so that the unpaid ones expire during the test.
-const WINDOW_SECONDS: u64 = 12;
+/// Orders hold their ticket this long, so that the unpaid ones expire during the test. Long
+/// enough that an order whose worker was killed is still open when it is paid: its workflow's
+/// next task waits out the sticky queue's timeout (`workflows::worker`) before another worker
+/// takes it, and CI's two cores are busy.
+const WINDOW_SECONDS: u64 = 20;
 const LIFECYCLES: usize = 24;
 
 /// A `ticketing` process with its log in a file; killed on drop.

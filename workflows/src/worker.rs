@@ -29,6 +29,12 @@ const WORKFLOW_POLLERS: (usize, usize, usize) = (2, 4, 10);
 /// the reconciler and histories recorded before the patch `local-database-steps` use them.
 const ACTIVITY_POLLERS: (usize, usize, usize) = (1, 2, 5);
 
+/// How long a workflow task waits on the sticky queue of the worker that ran the workflow last
+/// before any worker may take it. A worker that stops cleanly hands its workflows back at once;
+/// one that is killed leaves them waiting this long (the SDK's default is 10 s; Go's and Java's
+/// is 5 s). Shorter would send tasks that merely queue behind a busy worker to a full replay.
+const STICKY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn pollers((minimum, initial, maximum): (usize, usize, usize)) -> PollerBehavior {
     PollerBehavior::Autoscaling(
         AutoscalingOptions::builder()
@@ -106,6 +112,7 @@ impl OrderWorker {
             ))
             .workflow_task_poller_behavior(pollers(WORKFLOW_POLLERS))
             .activity_task_poller_behavior(pollers(ACTIVITY_POLLERS))
+            .sticky_queue_schedule_to_start_timeout(STICKY_TIMEOUT)
             .workflow_failure_errors([WorkflowErrorType::Nondeterminism].into())
             .build();
         let worker =
