@@ -389,7 +389,8 @@ pub mod rules {
         const NAME: &'static str = "price_bound_text";
         fn schema() -> MetaSchema {
             MetaSchema {
-                pattern: Some(r"^[0-9]{1,7}(\.[0-9]{1,2})?$".into()),
+                // Empty is no bound, as an HTML form sends an empty field.
+                pattern: Some(r"^([0-9]{1,7}(\.[0-9]{1,2})?)?$".into()),
                 example: Some(serde_json::json!("19.99")),
                 ..MetaSchema::new("string")
             }

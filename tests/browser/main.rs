@@ -707,6 +707,10 @@ async fn a_seller_finds_every_listing_and_follows_their_sales() {
                 PATIENCE,
             )
             .await;
+        search(&seller, "", "200", "100", "oldest").await;
+        seller
+            .expect_text("#form-error", "no less than the price from", PATIENCE)
+            .await;
         seller.shots("search-refused").await;
         seller.expect_accessible("a refused search").await;
 

@@ -110,22 +110,27 @@ pub enum TicketSort {
     PriceHigh,
 }
 
-/// A price bound as typed: `Ok(None)` when blank (no bound), its cents, or `Err` when it is not an
+/// A price bound as typed: `Ok(None)` when empty (no bound), its cents, or `Err` when it is not an
 /// amount (zero is one: a bound may be 0).
 fn price_bound(text: &str) -> Result<Option<i64>, ()> {
-    let text = text.trim();
+    // Exactly the documented pattern (`rules::PriceBound`): up to 7 digits, up to 2 decimals.
     if text.is_empty() {
         return Ok(None);
     }
-    let zero = text.bytes().all(|b| b == b'0' || b == b'.')
-        && text.bytes().filter(|b| *b == b'.').count() <= 1
-        && text.bytes().any(|b| b == b'0');
-    if zero {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |part: &str, most: usize| {
+        (1..=most).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !digits(whole, 7) || !digits(fraction, 2) {
+        return Err(());
+    }
+    if text.bytes().all(|b| b == b'0' || b == b'.') {
         return Ok(Some(0));
     }
-    Money::parse_price(text)
-        .map(|money| Some(money.cents()))
-        .map_err(|_| ())
+    // No ticket costs more than Money::MAX: a bound above it is the same as Money::MAX.
+    Ok(Some(
+        Money::parse_price(text).map_or(Money::MAX.cents(), |money| money.cents()),
+    ))
 }
 
 /// A price bound's query parameter.
@@ -168,16 +173,9 @@ fn search(
             }
         }
     };
+    // A range whose minPrice is above its maxPrice is no mistake of form: it matches nothing.
     let min_cents = bound("minPrice", min);
     let max_cents = bound("maxPrice", max);
-    if let (Some(min), Some(max)) = (min_cents, max_cents)
-        && min > max
-    {
-        errors.push(invalid(
-            "maxPrice",
-            "maxPrice must not be less than minPrice",
-        ));
-    }
     let sort = match sort {
         None => store::Sort::Oldest,
         Some(Input::Given(sort)) => match sort {
@@ -228,7 +226,8 @@ impl TicketsApi {
     ///
     /// Tickets no order holds, oldest first unless `sort` says otherwise; with `q`, only those
     /// whose title contains it (any case); with `minPrice` and `maxPrice`, only those in that
-    /// range. `X-Total-Count` says how many match in all.
+    /// range (inclusive; empty is no bound, and a range whose minPrice is above its maxPrice
+    /// matches nothing). `X-Total-Count` says how many match in all.
     #[oai(path = "/api/tickets", method = "get", operation_id = "listTickets")]
     #[allow(clippy::too_many_arguments)]
     async fn list(

@@ -118,7 +118,8 @@ export interface paths {
          * List tickets for sale
          * @description Tickets no order holds, oldest first unless `sort` says otherwise; with `q`, only those
          *     whose title contains it (any case); with `minPrice` and `maxPrice`, only those in that
-         *     range. `X-Total-Count` says how many match in all.
+         *     range (inclusive; empty is no bound, and a range whose minPrice is above its maxPrice
+         *     matches nothing). `X-Total-Count` says how many match in all.
          */
         get: operations["listTickets"];
         put?: never;

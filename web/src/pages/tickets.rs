@@ -3,6 +3,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
+use entities::Money;
 use maud::html;
 use poem::{
     Request, Response, handler,
@@ -70,6 +71,12 @@ impl Listing {
             && self.page == 1
     }
 
+    /// Whether the price range is upside down: a "from" above the "to".
+    fn upside_down(&self) -> bool {
+        let cents = |text: &str| Money::parse_price(text.trim()).map(|m| m.cents()).ok();
+        matches!((cents(&self.min), cents(&self.max)), (Some(min), Some(max)) if min > max)
+    }
+
     /// The API's query for this listing.
     fn api_path(&self) -> String {
         let mut path = format!(
@@ -123,15 +130,7 @@ fn search_errors(
                 Some("maxPrice") => ("Price to", &listing.max),
                 _ => return (field, message),
             };
-            let problem =
-                price_problem(typed)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| match field.as_deref() {
-                        Some("maxPrice") if price_problem(&listing.min).is_none() => {
-                            "Enter an amount no less than the price from".to_owned()
-                        }
-                        _ => "Enter a number like 19.99".to_owned(),
-                    });
+            let problem = price_problem(typed).unwrap_or("Enter a number like 19.99");
             (field, format!("{label}: {problem}"))
         })
         .collect()
@@ -145,6 +144,14 @@ pub async fn home(
 ) -> Response {
     let visit = Visit::of(&web, req).await;
     let listing = Listing::of(&params);
+    if listing.upside_down() {
+        // The API answers such a range with nothing; a visitor more likely swapped the two.
+        let errors = vec![(
+            Some("maxPrice".to_owned()),
+            "Price to: Enter an amount no less than the price from".to_owned(),
+        )];
+        return home_page(&visit, &web, &listing, &[], 0, &FormErrors(errors));
+    }
     let reply = web.backend.get(req, &listing.api_path()).await;
     if reply.status == StatusCode::BAD_REQUEST {
         // A price bound that is not an amount: say so on the page, with the form to fix it.
