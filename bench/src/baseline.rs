@@ -43,13 +43,19 @@ impl BaselineActivities {
     }
 }
 
-/// Workflows/s of [`BaselineWorkflow`] (one no-op activity), `n` of them with `c` in flight, with
-/// a worker of its own on a queue of its own.
-pub(crate) async fn workflows_per_second(
+/// What the baseline measured: its rate, and each workflow's time from start to result.
+pub(crate) struct Baseline {
+    pub(crate) per_second: f64,
+    pub(crate) latencies: Vec<Duration>,
+}
+
+/// [`BaselineWorkflow`] (one no-op activity), `n` of them with `c` in flight, with a worker of its
+/// own on a queue of its own: workflows/s, and the time of each from start to result.
+pub(crate) async fn measure(
     temporal: &TemporalSettings,
     n: usize,
     c: usize,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<Baseline> {
     let queue = format!("bench-baseline-{}", std::process::id());
     let config = TemporalSettings {
         task_queue: queue.clone(),
@@ -81,10 +87,11 @@ pub(crate) async fn workflows_per_second(
     let client: Client = temporal::connect(&config, Duration::from_secs(10)).await?;
     let progress = Progress::new("baseline", n);
     let started = Instant::now();
-    let results: Vec<anyhow::Result<()>> = stream::iter(0..n)
+    let results: Vec<anyhow::Result<Duration>> = stream::iter(0..n)
         .map(|i| {
             let (client, queue, progress) = (&client, &queue, progress.clone());
             async move {
+                let t = Instant::now();
                 let id = format!("{queue}-{i}");
                 let handle = client
                     .start_workflow(
@@ -97,7 +104,7 @@ pub(crate) async fn workflows_per_second(
                     .get_result(WorkflowGetResultOptions::default())
                     .await?;
                 progress.tick();
-                Ok(())
+                Ok(t.elapsed())
             }
         })
         .buffer_unordered(c)
@@ -113,5 +120,8 @@ pub(crate) async fn workflows_per_second(
             results.into_iter().find_map(Result::err)
         );
     }
-    Ok(n as f64 / seconds)
+    Ok(Baseline {
+        per_second: n as f64 / seconds,
+        latencies: results.into_iter().flatten().collect(),
+    })
 }

@@ -85,10 +85,12 @@ async fn new_user(http: &reqwest::Client, base: &str, n: usize) -> anyhow::Resul
         Some(credentials.clone()),
     )
     .await?;
+    let limited = "(against a running system, raise AUTH_ATTEMPTS_PER_ACCOUNT and \
+                   AUTH_ATTEMPTS_PER_ADDRESS for the benchmark's one address)";
     if status != 201 {
-        bail!("signup answered {status}");
+        bail!("signup answered {status} {limited}");
     }
-    let (_, token) = json_call(
+    let (status, token) = json_call(
         http,
         reqwest::Method::POST,
         format!("{base}/api/users/token"),
@@ -99,7 +101,7 @@ async fn new_user(http: &reqwest::Client, base: &str, n: usize) -> anyhow::Resul
     token["token"]
         .as_str()
         .map(str::to_owned)
-        .context("no token in the answer")
+        .with_context(|| format!("POST /api/users/token answered {status}: {token} {limited}"))
 }
 
 /// Runs the benchmark and prints its figures; an error when a request failed or the data
@@ -244,7 +246,7 @@ pub async fn run(args: Options) -> anyhow::Result<()> {
     let peak = target.server_pid.and_then(peak_memory_mib);
 
     // The baseline on the same server and namespace, through a client like the API's.
-    let baseline = baseline::workflows_per_second(&target.temporal, n, c).await?;
+    let baseline = baseline::measure(&target.temporal, n, c).await?;
 
     // Nothing may disagree afterwards.
     let disagreements = match &target.database_url {
@@ -266,8 +268,9 @@ pub async fn run(args: Options) -> anyhow::Result<()> {
         lifecycles: completed.len(),
         concurrency: c,
         lifecycles_per_second,
-        baseline_workflows_per_second: baseline,
-        ratio_to_baseline: lifecycles_per_second / baseline.max(1e-9),
+        baseline_workflows_per_second: baseline.per_second,
+        ratio_to_baseline: lifecycles_per_second / baseline.per_second.max(1e-9),
+        baseline_ms: percentiles(baseline.latencies),
         post_orders_ms: percentiles(completed.iter().map(|t| t.0).collect()),
         post_payments_ms: percentiles(completed.iter().map(|t| t.1).collect()),
         ticket_reads_per_second: reads.per_second,
