@@ -11,12 +11,7 @@ async fn listings(app: &TestApp, seller: &TestUser, query: &str) -> (Vec<Value>,
         .get(&format!("/api/listings{query}"), Some(&seller.token))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let total = response
-        .headers()
-        .get("x-total-count")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("an X-Total-Count header");
+    let total = support::total_count(&response);
     let body: Value = response.json().await.unwrap();
     (body.as_array().expect("an array").clone(), total)
 }

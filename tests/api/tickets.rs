@@ -347,12 +347,7 @@ async fn list_rejects_a_bad_limit_or_offset() {
 async fn search_titles(app: &TestApp, query: &str) -> (Vec<String>, u64) {
     let response = app.get(&format!("/api/tickets{query}"), None).await;
     assert_eq!(response.status(), StatusCode::OK, "GET /api/tickets{query}");
-    let total = response
-        .headers()
-        .get("x-total-count")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("an X-Total-Count header");
+    let total = support::total_count(&response);
     let body: Value = response.json().await.unwrap();
     let titles = body
         .as_array()

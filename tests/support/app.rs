@@ -414,3 +414,13 @@ impl Drop for TestWorker {
         }
     }
 }
+
+/// The `X-Total-Count` of a listing's answer (how many match in all); missing fails the test.
+pub fn total_count(response: &Response) -> u64 {
+    response
+        .headers()
+        .get("x-total-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("an X-Total-Count header")
+}
