@@ -19,12 +19,16 @@ use serde_json::{Value, json};
 use workflows::{TemporalSettings, check, temporal};
 
 pub mod baseline;
+mod burst;
+mod cpu;
+mod histories;
 mod reads;
 mod report;
 mod target;
+mod writes;
 
-use report::{Figures, Progress, percentiles, print_figures};
-use target::{peak_memory_mib, target};
+use report::{Figures, Progress, RoundFigures, percentiles, print_figures};
+use target::{memory_mib, target};
 
 /// What to measure, and where.
 #[derive(Debug, Clone)]
@@ -39,6 +43,12 @@ pub struct Options {
     pub concurrency: usize,
     /// How long to measure `GET /api/tickets/:id`, in seconds.
     pub read_seconds: u64,
+    /// The lifecycles and the baseline in this many alternating rounds.
+    pub rounds: usize,
+    /// About this many orders released at once afterwards (0: none).
+    pub burst: usize,
+    /// This many sign-ins at once, for the server's memory.
+    pub sign_ins: usize,
     /// The system's database (checked afterwards, and read by pgbench); with `embedded`, a
     /// PostgreSQL server on which a database is made for the run.
     pub database_url: Option<String>,
@@ -72,11 +82,16 @@ async fn json_call(
     Ok((status, response.json().await.unwrap_or(Value::Null)))
 }
 
-async fn new_user(http: &reqwest::Client, base: &str, n: usize) -> anyhow::Result<String> {
-    let credentials = json!({
+/// The e-mail and password of the benchmark's `n`th user.
+fn credentials(n: usize) -> Value {
+    json!({
         "email": format!("bench-{}-{n}@example.com", std::process::id()),
         "password": "benchmark"
-    });
+    })
+}
+
+async fn new_user(http: &reqwest::Client, base: &str, n: usize) -> anyhow::Result<String> {
+    let credentials = credentials(n);
     let (status, _) = json_call(
         http,
         reqwest::Method::POST,
@@ -155,13 +170,202 @@ pub async fn run(args: Options) -> anyhow::Result<()> {
         .into_iter()
         .collect::<anyhow::Result<_>>()?;
 
-    // The lifecycles: order, pay (answered once the order is complete), see it complete.
-    let progress = Progress::new("lifecycles", n);
-    let started = Instant::now();
-    let timings: Vec<Option<(Duration, Duration)>> = stream::iter(tickets.iter().enumerate())
+    // What the database did before the lifecycles (PostgreSQL only).
+    let stats_db = match &target.database_url {
+        Some(url) if url.starts_with("postgres") => Some(database::connect(url).await?),
+        _ => None,
+    };
+    let writes_before = match &stats_db {
+        Some(db) => {
+            eprintln!("letting PostgreSQL's statistics settle…");
+            tokio::time::sleep(writes::SETTLE).await;
+            writes::Snapshot::take(db).await
+        }
+        None => None,
+    };
+
+    // The lifecycles (order, pay, see it complete) and the baseline, in alternating rounds.
+    let rounds = args.rounds.clamp(1, n);
+    let mut baseline = baseline::Baseline::start(&target.temporal).await?;
+    let (mut completed, mut baseline_workflows, mut round_figures) = (vec![], vec![], vec![]);
+    let (mut lifecycle_seconds, mut baseline_seconds) = (0.0, 0.0);
+    let (mut lifecycle_cpu, mut baseline_cpu) =
+        (cpu::Snapshot::default(), cpu::Snapshot::default());
+    for (round, chunk) in tickets.chunks(n.div_ceil(rounds)).enumerate() {
+        eprintln!("round {} of {rounds}:", round + 1);
+        let started = Instant::now();
+        let before = cpu::Snapshot::take(target.server_pid);
+        let done = lifecycles(&http, &base, chunk, &buyers, &failed).await;
+        let seconds = started.elapsed().as_secs_f64();
+        let between = cpu::Snapshot::take(target.server_pid);
+        between.add_since(&before, &mut lifecycle_cpu);
+        let measured = baseline.round(chunk.len(), c).await?;
+        cpu::Snapshot::take(target.server_pid).add_since(&between, &mut baseline_cpu);
+        round_figures.push(RoundFigures::new(
+            done.len() as f64 / seconds,
+            measured.per_second,
+        ));
+        lifecycle_seconds += seconds;
+        baseline_seconds += chunk.len() as f64 / measured.per_second;
+        completed.extend(done);
+        baseline_workflows.extend(measured.workflows);
+    }
+    let lifecycles_per_second = completed.len() as f64 / lifecycle_seconds;
+    let peak_through_lifecycles = target.server_pid.and_then(|pid| memory_mib(pid, "VmHWM"));
+    let lifecycle_writes = match (&stats_db, writes_before) {
+        (Some(db), Some(before)) => {
+            tokio::time::sleep(writes::SETTLE).await;
+            writes::Snapshot::take(db)
+                .await
+                .map(|after| after.per_lifecycle_since(&before, completed.len()))
+        }
+        _ => None,
+    };
+    drop(stats_db);
+
+    // Reads of one ticket at concurrency C, then pgbench's with the same select.
+    eprintln!(
+        "reading GET /api/tickets/:id for {} s at concurrency {c}…",
+        args.read_seconds
+    );
+    let reads = reads::read(&base, &tickets, c, args.read_seconds).await?;
+    for failure in reads.failures {
+        failed("GET /api/tickets/:id", failure);
+    }
+    let pgbench = match &target.database_url {
+        Some(url) => {
+            eprintln!("the same select with pgbench…");
+            reads::pgbench(
+                url,
+                tickets.first().map_or("", |t| t.as_str()),
+                c,
+                args.read_seconds,
+            )
+        }
+        None => Err("the database is not known (pass --database-url)".to_owned()),
+    };
+    if let Err(why) = &pgbench {
+        eprintln!("  no pgbench comparison: {why}");
+    }
+    let peak = target.server_pid.and_then(|pid| memory_mib(pid, "VmHWM"));
+
+    // Many sign-ins at once: what password hashing does to the server's memory.
+    let buyer_credentials: Vec<Value> = (0..c).map(|i| credentials(2 * i + 1)).collect();
+    let sign_ins =
+        burst::sign_ins(&base, &buyer_credentials, args.sign_ins, target.server_pid).await?;
+
+    // Many orders at once, if asked for.
+    let order_burst = match args.burst {
+        0 => None,
+        orders => Some(burst::orders(&base, &sellers[0], &buyers, orders.div_ceil(c)).await?),
+    };
+    if let Some(b) = &order_burst
+        && (b.other > 0 || b.ghosts > 0 || b.missing > 0)
+    {
+        failed(
+            "the burst of orders",
+            format!(
+                "{} undocumented answers, {} orders nobody was told of, {} told of and missing",
+                b.other, b.ghosts, b.missing
+            ),
+        );
+    }
+
+    // What the lifecycles and the baseline cost Temporal, from their histories.
+    eprintln!("reading the histories…");
+    let order_histories = histories::read(
+        baseline.client(),
+        "histories",
+        completed
+            .iter()
+            .filter_map(|l| Some((workflows::workflow_id(l.order_id.parse().ok()?), l.order)))
+            .collect(),
+    )
+    .await?;
+    let baseline_histories =
+        histories::read(baseline.client(), "baseline", baseline_workflows.clone()).await?;
+    drop(baseline);
+
+    // Nothing may disagree afterwards.
+    let disagreements = match &target.database_url {
+        Some(url) => {
+            eprintln!("checking invariants…");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let db = database::connect(url).await?;
+            let client = temporal::connect(&target.temporal, Duration::from_secs(10)).await?;
+            let found = check::find_disagreements(&db, Some(&client)).await?;
+            for disagreement in &found {
+                eprintln!("  disagrees: {disagreement}");
+            }
+            Some(found.len())
+        }
+        None => None,
+    };
+
+    let baseline_per_second = baseline_workflows.len() as f64 / baseline_seconds;
+    let figures = Figures {
+        lifecycles: completed.len(),
+        concurrency: c,
+        lifecycles_per_second,
+        baseline_workflows_per_second: baseline_per_second,
+        ratio_to_baseline: lifecycles_per_second / baseline_per_second.max(1e-9),
+        rounds: round_figures,
+        baseline_ms: percentiles(baseline_workflows.iter().map(|w| w.1).collect()),
+        post_orders_ms: percentiles(completed.iter().map(|l| l.order).collect()),
+        post_payments_ms: percentiles(completed.iter().map(|l| l.pay).collect()),
+        order_histories,
+        baseline_histories,
+        lifecycle_cpu: lifecycle_cpu.per(completed.len()),
+        lifecycle_writes,
+        baseline_cpu: baseline_cpu.per(baseline_workflows.len()),
+        ticket_reads_per_second: reads.per_second,
+        pgbench_reads_per_second: pgbench.as_ref().ok().map(|p| p.tps),
+        pgbench_command: pgbench.as_ref().ok().map(|p| p.command.clone()),
+        ratio_to_pgbench: pgbench.as_ref().ok().map(|p| reads.per_second / p.tps),
+        server_peak_memory_mib: peak,
+        server_peak_memory_through_lifecycles_mib: peak_through_lifecycles,
+        sign_ins,
+        order_burst,
+        disagreements,
+        errors: errors.load(Ordering::Relaxed),
+    };
+    print_figures(&figures);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&figures)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("figures written to {}", path.display());
+    }
+    if figures.errors > 0 {
+        bail!("{} requests failed", figures.errors);
+    }
+    if figures.disagreements.is_some_and(|d| d > 0) {
+        bail!("the data disagrees after the run (see above)");
+    }
+    Ok(())
+}
+
+/// One lifecycle that went through: its order, and how long ordering and paying took.
+struct Lifecycle {
+    order_id: String,
+    order: Duration,
+    pay: Duration,
+}
+
+/// One lifecycle per ticket, as many in flight as there are buyers: `POST /api/orders`, `POST
+/// /api/payments` (answered once the order is complete), `GET /api/orders/:id` (must say
+/// `complete`).
+async fn lifecycles(
+    http: &reqwest::Client,
+    base: &str,
+    tickets: &[String],
+    buyers: &[String],
+    failed: &impl Fn(&str, String),
+) -> Vec<Lifecycle> {
+    let c = buyers.len();
+    let progress = Progress::new("lifecycles", tickets.len());
+    let done: Vec<Option<Lifecycle>> = stream::iter(tickets.iter().enumerate())
         .map(|(i, ticket)| {
-            let (http, base, buyer, progress) = (&http, &base, &buyers[i % c], progress.clone());
-            let failed = &failed;
+            let (buyer, progress) = (&buyers[i % c], progress.clone());
             async move {
                 let t = Instant::now();
                 let ordered = json_call(
@@ -209,89 +413,15 @@ pub async fn run(args: Options) -> anyhow::Result<()> {
                     failed("GET /api/orders/:id", format!("not complete: {seen:?}"));
                 }
                 progress.tick();
-                Some((order_time, pay_time))
+                Some(Lifecycle {
+                    order_id: id,
+                    order: order_time,
+                    pay: pay_time,
+                })
             }
         })
         .buffer_unordered(c)
         .collect()
         .await;
-    let lifecycle_seconds = started.elapsed().as_secs_f64();
-    let completed: Vec<_> = timings.into_iter().flatten().collect();
-    let lifecycles_per_second = completed.len() as f64 / lifecycle_seconds;
-
-    // Reads of one ticket at concurrency C, then pgbench's with the same select.
-    eprintln!(
-        "reading GET /api/tickets/:id for {} s at concurrency {c}…",
-        args.read_seconds
-    );
-    let reads = reads::read(&base, &tickets, c, args.read_seconds).await?;
-    for failure in reads.failures {
-        failed("GET /api/tickets/:id", failure);
-    }
-    let pgbench = match &target.database_url {
-        Some(url) => {
-            eprintln!("the same select with pgbench…");
-            reads::pgbench(
-                url,
-                tickets.first().map_or("", |t| t.as_str()),
-                c,
-                args.read_seconds,
-            )
-        }
-        None => Err("the database is not known (pass --database-url)".to_owned()),
-    };
-    if let Err(why) = &pgbench {
-        eprintln!("  no pgbench comparison: {why}");
-    }
-    let peak = target.server_pid.and_then(peak_memory_mib);
-
-    // The baseline on the same server and namespace, through a client like the API's.
-    let baseline = baseline::measure(&target.temporal, n, c).await?;
-
-    // Nothing may disagree afterwards.
-    let disagreements = match &target.database_url {
-        Some(url) => {
-            eprintln!("checking invariants…");
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let db = database::connect(url).await?;
-            let client = temporal::connect(&target.temporal, Duration::from_secs(10)).await?;
-            let found = check::find_disagreements(&db, Some(&client)).await?;
-            for disagreement in &found {
-                eprintln!("  disagrees: {disagreement}");
-            }
-            Some(found.len())
-        }
-        None => None,
-    };
-
-    let figures = Figures {
-        lifecycles: completed.len(),
-        concurrency: c,
-        lifecycles_per_second,
-        baseline_workflows_per_second: baseline.per_second,
-        ratio_to_baseline: lifecycles_per_second / baseline.per_second.max(1e-9),
-        baseline_ms: percentiles(baseline.latencies),
-        post_orders_ms: percentiles(completed.iter().map(|t| t.0).collect()),
-        post_payments_ms: percentiles(completed.iter().map(|t| t.1).collect()),
-        ticket_reads_per_second: reads.per_second,
-        pgbench_reads_per_second: pgbench.as_ref().ok().map(|p| p.tps),
-        pgbench_command: pgbench.as_ref().ok().map(|p| p.command.clone()),
-        ratio_to_pgbench: pgbench.as_ref().ok().map(|p| reads.per_second / p.tps),
-        server_peak_memory_mib: peak,
-        disagreements,
-        errors: errors.load(Ordering::Relaxed),
-    };
-    print_figures(&figures);
-    if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_vec_pretty(&figures)?)
-            .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("figures written to {}", path.display());
-    }
-    if figures.errors > 0 {
-        bail!("{} requests failed", figures.errors);
-    }
-    if figures.disagreements.is_some_and(|d| d > 0) {
-        bail!("the data disagrees after the run (see above)");
-    }
-    Ok(())
+    done.into_iter().flatten().collect()
 }

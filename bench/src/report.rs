@@ -2,7 +2,6 @@
 //! progress lines on stderr.
 
 use std::{
-    collections::BTreeMap,
     io::IsTerminal,
     sync::{
         Arc,
@@ -13,6 +12,46 @@ use std::{
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::{
+    burst::{OrderBurst, SignIns},
+    cpu::PerUnit,
+    histories::HistoryFigures,
+};
+
+/// One round: lifecycles/s, then the baseline's workflows/s right after.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct RoundFigures {
+    pub(crate) lifecycles_per_second: f64,
+    pub(crate) baseline_workflows_per_second: f64,
+    pub(crate) ratio: f64,
+}
+
+impl RoundFigures {
+    pub(crate) fn new(lifecycles_per_second: f64, baseline_workflows_per_second: f64) -> Self {
+        RoundFigures {
+            lifecycles_per_second,
+            baseline_workflows_per_second,
+            ratio: lifecycles_per_second / baseline_workflows_per_second.max(1e-9),
+        }
+    }
+}
+
+/// The median, least and greatest of the rounds' ratios.
+pub(crate) fn ratio_spread(rounds: &[RoundFigures]) -> (f64, f64, f64) {
+    let mut ratios: Vec<f64> = rounds.iter().map(|r| r.ratio).collect();
+    ratios.sort_by(f64::total_cmp);
+    let median = match ratios.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => ratios[n / 2],
+        n => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
+    };
+    (
+        median,
+        ratios.first().copied().unwrap_or(0.0),
+        ratios.last().copied().unwrap_or(0.0),
+    )
+}
+
 /// What one run measured.
 #[derive(Debug, serde::Serialize)]
 pub(crate) struct Figures {
@@ -21,16 +60,30 @@ pub(crate) struct Figures {
     pub(crate) lifecycles_per_second: f64,
     pub(crate) baseline_workflows_per_second: f64,
     pub(crate) ratio_to_baseline: f64,
+    /// Each round's lifecycles/s and baseline workflows/s.
+    pub(crate) rounds: Vec<RoundFigures>,
     /// The baseline workflow's time from start to result.
     pub(crate) baseline_ms: Percentiles,
     pub(crate) post_orders_ms: Percentiles,
     pub(crate) post_payments_ms: Percentiles,
+    /// What an order's and a baseline workflow's histories hold, per workflow.
+    pub(crate) order_histories: HistoryFigures,
+    pub(crate) baseline_histories: HistoryFigures,
+    /// CPU time per lifecycle and per baseline workflow, while each ran.
+    pub(crate) lifecycle_cpu: PerUnit,
+    /// PostgreSQL transactions and rows written per lifecycle (PostgreSQL only).
+    pub(crate) lifecycle_writes: Option<crate::writes::PerLifecycle>,
+    pub(crate) baseline_cpu: PerUnit,
     pub(crate) ticket_reads_per_second: f64,
     /// pgbench's transactions/s with the same select at the same concurrency (PostgreSQL only).
     pub(crate) pgbench_reads_per_second: Option<f64>,
     pub(crate) pgbench_command: Option<String>,
     pub(crate) ratio_to_pgbench: Option<f64>,
+    /// The server's peak resident memory after the reads, and after the lifecycles alone.
     pub(crate) server_peak_memory_mib: Option<f64>,
+    pub(crate) server_peak_memory_through_lifecycles_mib: Option<f64>,
+    pub(crate) sign_ins: SignIns,
+    pub(crate) order_burst: Option<OrderBurst>,
     /// What `ticketing check` found afterwards (only when the database is known: `--embedded`
     /// or `--database-url`).
     pub(crate) disagreements: Option<usize>,
@@ -39,9 +92,9 @@ pub(crate) struct Figures {
 
 #[derive(Debug, serde::Serialize)]
 pub(crate) struct Percentiles {
-    p50: f64,
-    p95: f64,
-    p99: f64,
+    pub(crate) p50: f64,
+    pub(crate) p95: f64,
+    pub(crate) p99: f64,
 }
 
 pub(crate) fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
@@ -116,56 +169,169 @@ impl Progress {
 }
 
 pub(crate) fn print_figures(f: &Figures) {
-    let mut rows: BTreeMap<&str, String> = BTreeMap::new();
-    rows.insert(
-        "1 lifecycles",
-        format!("{} at concurrency {}", f.lifecycles, f.concurrency),
-    );
-    rows.insert("2 lifecycles/s", format!("{:.1}", f.lifecycles_per_second));
-    rows.insert(
-        "3 baseline workflows/s",
-        format!("{:.1}", f.baseline_workflows_per_second),
-    );
-    rows.insert("4 ratio", format!("{:.2} x baseline", f.ratio_to_baseline));
+    let mut rows: Vec<(&str, String)> = Vec::new();
     let p = |p: &Percentiles| {
         format!(
-            "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+            "p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms",
             p.p50, p.p95, p.p99
         )
     };
-    rows.insert("4 baseline workflow", p(&f.baseline_ms));
-    rows.insert(
-        "5 POST /api/orders",
+    let mib = |m: Option<f64>| {
+        m.map_or("unknown (pass --server-pid)".to_owned(), |m| {
+            format!("{m:.1} MiB")
+        })
+    };
+    rows.push((
+        "lifecycles",
+        format!("{} at concurrency {}", f.lifecycles, f.concurrency),
+    ));
+    rows.push(("lifecycles/s", format!("{:.1}", f.lifecycles_per_second)));
+    rows.push((
+        "baseline workflows/s",
+        format!("{:.1}", f.baseline_workflows_per_second),
+    ));
+    let (median, least, most) = ratio_spread(&f.rounds);
+    rows.push((
+        "ratio",
+        format!(
+            "{median:.2} x baseline (median of {} rounds: {}; {:.2} over the whole run)",
+            f.rounds.len(),
+            f.rounds
+                .iter()
+                .map(|r| format!("{:.2}", r.ratio))
+                .collect::<Vec<_>>()
+                .join(", "),
+            f.ratio_to_baseline
+        ),
+    ));
+    rows.push(("ratio spread", format!("{least:.2} to {most:.2}")));
+    rows.push(("baseline workflow", p(&f.baseline_ms)));
+    rows.push((
+        "POST /api/orders",
         format!(
             "{} ({:.2} x the baseline's p99; p99/p50 {:.1})",
             p(&f.post_orders_ms),
             f.post_orders_ms.p99 / f.baseline_ms.p99.max(1e-9),
             f.post_orders_ms.p99 / f.post_orders_ms.p50.max(1e-9)
         ),
-    );
-    rows.insert("6 POST /api/payments", p(&f.post_payments_ms));
-    rows.insert(
-        "7 GET /api/tickets/:id",
+    ));
+    rows.push(("POST /api/payments", p(&f.post_payments_ms)));
+    for (name, h) in [
+        ("order history", &f.order_histories),
+        ("baseline history", &f.baseline_histories),
+    ] {
+        let count = |c: &crate::histories::Count| {
+            if c.min == c.max {
+                format!("{}", c.min)
+            } else {
+                format!("{:.1} ({}-{})", c.mean, c.min, c.max)
+            }
+        };
+        rows.push((
+            name,
+            format!(
+                "{} events, {} workflow tasks, {} actions, {} bytes (of {} histories)",
+                count(&h.events),
+                count(&h.workflow_tasks),
+                count(&h.actions),
+                count(&h.bytes),
+                h.histories
+            ),
+        ));
+        rows.push(("  first task queued", p(&h.first_task_wait_ms)));
+        rows.push(("  later tasks queued", p(&h.later_task_wait_ms)));
+        rows.push((
+            "  slowest 1 %",
+            format!(
+                "waited {} for the answer; first task queued {}",
+                p(&h.slowest_client_ms),
+                p(&h.slowest_first_task_wait_ms)
+            ),
+        ));
+    }
+    let cpu = |u: &PerUnit| {
+        let ms = |m: Option<f64>| m.map_or("?".to_owned(), |m| format!("{m:.1} ms"));
+        format!(
+            "server {}, Temporal {}, whole machine {}",
+            ms(u.server_ms),
+            ms(u.temporal_ms),
+            ms(u.machine_ms)
+        )
+    };
+    rows.push(("CPU per lifecycle", cpu(&f.lifecycle_cpu)));
+    rows.push(("CPU per baseline wf", cpu(&f.baseline_cpu)));
+    if let Some(w) = &f.lifecycle_writes {
+        rows.push((
+            "PostgreSQL per lifecycle",
+            format!(
+                "{:.1} transactions, {:.1} rows written (outbox and relay included)",
+                w.transactions, w.rows_written
+            ),
+        ));
+    }
+    rows.push((
+        "GET /api/tickets/:id",
         format!("{:.0} reads/s", f.ticket_reads_per_second),
-    );
-    rows.insert(
-        "7 pgbench, same select",
+    ));
+    rows.push((
+        "pgbench, same select",
         match (f.pgbench_reads_per_second, f.ratio_to_pgbench) {
             (Some(tps), Some(ratio)) => {
                 format!("{tps:.0}/s: the API reads at {ratio:.2} x pgbench")
             }
             _ => "not measured (PostgreSQL and pgbench only)".to_owned(),
         },
-    );
-    rows.insert(
-        "8 server peak memory",
-        f.server_peak_memory_mib.map_or(
-            "unknown (pass --server-pid, or use --embedded)".to_owned(),
-            |m| format!("{m:.1} MiB"),
+    ));
+    rows.push((
+        "server peak memory",
+        format!(
+            "{} (lifecycles alone: {})",
+            mib(f.server_peak_memory_mib),
+            mib(f.server_peak_memory_through_lifecycles_mib)
         ),
-    );
-    rows.insert(
-        "9 invariants (check)",
+    ));
+    let s = &f.sign_ins;
+    rows.push((
+        "sign-ins at once",
+        format!(
+            "{} in {:.1} s ({} signed in, {} shed): peak {}, {} right after, {} 5 s after",
+            s.sign_ins,
+            s.seconds,
+            s.signed_in,
+            s.shed,
+            mib(s.peak_mib),
+            mib(s.right_after_mib),
+            mib(s.five_seconds_after_mib)
+        ),
+    ));
+    if let Some(b) = &f.order_burst {
+        rows.push((
+            "orders at once",
+            format!(
+                "{} ({} tickets): {} created, {} taken (400), {} shed (503), {} other",
+                b.orders, b.tickets, b.created, b.taken, b.shed, b.other
+            ),
+        ));
+        rows.push((
+            "  answered",
+            format!(
+                "first after {:.0} ms, first 503 after {}, last after {:.0} ms",
+                b.first_answer_ms,
+                b.first_shed_ms
+                    .map_or("none".to_owned(), |ms| format!("{ms:.0} ms")),
+                b.last_answer_ms
+            ),
+        ));
+        rows.push((
+            "  ghosts",
+            format!(
+                "{} orders nobody was told of, {} told of and missing",
+                b.ghosts, b.missing
+            ),
+        ));
+    }
+    rows.push((
+        "invariants (check)",
         f.disagreements
             .map_or("not checked (pass --database-url)".to_owned(), |d| {
                 if d == 0 {
@@ -174,10 +340,10 @@ pub(crate) fn print_figures(f: &Figures) {
                     format!("{d} disagreements")
                 }
             }),
-    );
-    rows.insert("9 errors", f.errors.to_string());
+    ));
+    rows.push(("errors", f.errors.to_string()));
     println!();
     for (name, value) in rows {
-        println!("  {:<24} {value}", &name[2..]);
+        println!("  {name:<24} {value}");
     }
 }

@@ -137,10 +137,13 @@ pub(crate) async fn target(args: &Options, http: &reqwest::Client) -> anyhow::Re
     Ok(target)
 }
 
-/// Peak resident memory of a process, from `/proc` (Linux).
-pub(crate) fn peak_memory_mib(pid: u32) -> Option<f64> {
+/// A process's memory from `/proc` (Linux): `VmHWM` (its peak resident memory) or `VmRSS` (now).
+pub(crate) fn memory_mib(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| {
+        l.strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with(':'))
+    })?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }

@@ -62,6 +62,17 @@ pub struct BenchArgs {
     /// How long to measure `GET /api/tickets/:id`, in seconds.
     #[arg(long, default_value_t = 5)]
     pub read_seconds: u64,
+    /// Split the lifecycles and the baseline into this many alternating rounds, each with its
+    /// own ratio (their median and spread are printed).
+    #[arg(long, default_value_t = 3, value_parser = at_least_one)]
+    pub rounds: usize,
+    /// Afterwards, release about this many orders at the same instant (every buyer orders every
+    /// one of BURST/concurrency fresh tickets) and report how they were answered; 0: no burst.
+    #[arg(long, default_value_t = 0, value_name = "ORDERS")]
+    pub burst: usize,
+    /// How many sign-ins to send at once to measure the server's memory under password hashing.
+    #[arg(long, default_value_t = 100, value_name = "SIGN_INS")]
+    pub sign_ins: usize,
     /// The system's database, to check its invariants and to run pgbench against (with
     /// --base-url). With --embedded, a PostgreSQL URL names the server on which a new database is
     /// made for the run and dropped after it; without one, `dev` uses SQLite in its data folder.

@@ -33,7 +33,18 @@ const ACTIVITY_POLLERS: (usize, usize, usize) = (1, 2, 5);
 /// before any worker may take it. A worker that stops cleanly hands its workflows back at once;
 /// one that is killed leaves them waiting this long (the SDK's default is 10 s; Go's and Java's
 /// is 5 s). Shorter would send tasks that merely queue behind a busy worker to a full replay.
-const STICKY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+pub const STICKY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How the order worker polls for workflow tasks ([`WORKFLOW_POLLERS`]); the benchmark's baseline
+/// worker polls the same way, so that the two compare workflows, not tunings.
+pub fn workflow_pollers() -> PollerBehavior {
+    pollers(WORKFLOW_POLLERS)
+}
+
+/// How the order worker polls for activity tasks ([`ACTIVITY_POLLERS`]).
+pub fn activity_pollers() -> PollerBehavior {
+    pollers(ACTIVITY_POLLERS)
+}
 
 fn pollers((minimum, initial, maximum): (usize, usize, usize)) -> PollerBehavior {
     PollerBehavior::Autoscaling(
@@ -110,8 +121,8 @@ impl OrderWorker {
                 settings.currency.clone(),
                 settings.metrics.clone(),
             ))
-            .workflow_task_poller_behavior(pollers(WORKFLOW_POLLERS))
-            .activity_task_poller_behavior(pollers(ACTIVITY_POLLERS))
+            .workflow_task_poller_behavior(workflow_pollers())
+            .activity_task_poller_behavior(activity_pollers())
             .sticky_queue_schedule_to_start_timeout(STICKY_TIMEOUT)
             .workflow_failure_errors([WorkflowErrorType::Nondeterminism].into())
             .build();
