@@ -25,13 +25,16 @@ pub fn cli() -> PathBuf {
 /// A dev server on free loopback ports, headless, logging errors only, with the search
 /// attribute cache refreshed on every read (a registration is seen at once).
 fn test_server() -> DevServer {
-    DevServer {
+    let mut server = DevServer {
         http_port: Some(free_port()),
         metrics_port: Some(free_port()),
         log_level: "error",
-        dynamic_config: vec!["system.forceSearchAttributesCacheRefreshOnRead=true".into()],
         ..DevServer::new(cli(), free_port())
-    }
+    };
+    server
+        .dynamic_config
+        .push("system.forceSearchAttributesCacheRefreshOnRead=true".into());
+    server
 }
 
 /// Settings for a task queue of a test's own on the server at `address`.

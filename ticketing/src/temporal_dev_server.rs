@@ -32,8 +32,26 @@ pub struct DevServer {
     pub dynamic_config: Vec<String>,
 }
 
+/// One partition per task queue. A task queue is split into 4 partitions by default, which spreads
+/// its tasks over the matching hosts of a cluster; the dev server is one host, so partitions buy
+/// it nothing, while a task that lands on a partition no poller is waiting on waits to be
+/// forwarded. With the SDK's default five pollers over four partitions, the benchmark's baseline
+/// saw new workflows' first tasks wait up to 5 s (docs/performance.md).
+pub const ONE_PARTITION: [&str; 2] = [
+    "matching.numTaskqueueReadPartitions=1",
+    "matching.numTaskqueueWritePartitions=1",
+];
+
+/// How the dev server keeps its SQLite file: a write-ahead log, synced at checkpoints rather than
+/// at every commit. SQLite's defaults (a rollback journal, two syncs per commit) made every
+/// commit wait on the disk and capped the whole system at 17 lifecycles/s in the benchmark; with
+/// these, 25 (docs/performance.md). A process that crashes loses nothing either way; a machine
+/// that loses power may lose the last commits, which a dev server can afford.
+const FILE_PRAGMAS: [&str; 2] = ["journal_mode=wal", "synchronous=normal"];
+
 impl DevServer {
-    /// A server on `port` of 127.0.0.1, headless, in memory, logging warnings.
+    /// A server on `port` of 127.0.0.1, headless, in memory, logging warnings, with one partition
+    /// per task queue ([`ONE_PARTITION`]).
     pub fn new(cli: PathBuf, port: u16) -> Self {
         DevServer {
             cli,
@@ -44,7 +62,7 @@ impl DevServer {
             metrics_port: None,
             db_file: None,
             log_level: "warn",
-            dynamic_config: Vec::new(),
+            dynamic_config: ONE_PARTITION.map(String::from).to_vec(),
         }
     }
 
@@ -77,6 +95,9 @@ impl DevServer {
         }
         if let Some(file) = &self.db_file {
             flag("--db-filename", file.clone().into());
+            for pragma in FILE_PRAGMAS {
+                flag("--sqlite-pragma", pragma.into());
+            }
         }
         flag("--namespace", self.namespace.clone().into());
         flag("--log-level", self.log_level.into());
