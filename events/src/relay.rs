@@ -1,5 +1,6 @@
 //! The relay: publishes the outbox's unpublished rows, in id order, to JetStream, waits for each
-//! acknowledgement, then marks them published, batch by batch, each batch in one transaction.
+//! acknowledgement, then marks them published, batch by batch (on PostgreSQL, each batch in one
+//! transaction).
 //!
 //! - **Once in effect.** Each message's `Nats-Msg-Id` is its event id: a relay that dies after
 //!   publishing and before its transaction commits publishes the batch again, and JetStream drops
@@ -7,7 +8,7 @@
 //!   the window with rows published but unmarked), consumers de-duplicate by `ce-id`.
 //! - **One at a time, in order.** On PostgreSQL a batch holds a transaction-scoped advisory lock:
 //!   several relays may run, one publishes at a time, and each takes the lowest ids left. On SQLite
-//!   run one relay (the transaction serialises writers, but not the reads before them).
+//!   run one relay (there a batch is read, published and marked without a transaction around it).
 //! - **Woken, not polling.** On PostgreSQL every commit that writes events notifies the relay
 //!   (`LISTEN`, [`database::outbox`]): an idle relay publishes at once and otherwise asks the
 //!   database only every few seconds, in case a notification was lost. On SQLite it polls.
@@ -264,31 +265,52 @@ enum Next {
 
 /// Publishes the next batch of unpublished rows and marks them; how many it published (0 when
 /// there was none, or another relay holds the lock).
+///
+/// On PostgreSQL the batch runs in one transaction that holds the relays' advisory lock. SQLite
+/// has one relay, and there a transaction that reads and then writes fails (`SQLITE_BUSY_SNAPSHOT`)
+/// whenever another write committed in between, as the orders' steps do all the time: the batch
+/// is read, published and marked each on its own (one `UPDATE` is atomic, and a batch marked
+/// twice is marked the same).
 pub async fn relay_batch(
     db: &DatabaseConnection,
     js: &jetstream::Context,
     prefix: &str,
 ) -> anyhow::Result<usize> {
-    let txn = db.begin().await.context("beginning a relay batch")?;
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        let locked = txn
-            .query_one_raw(Statement::from_string(
-                DatabaseBackend::Postgres,
-                format!("SELECT pg_try_advisory_xact_lock({LOCK}) AS locked"),
-            ))
-            .await?
-            .map(|row| row.try_get::<bool>("", "locked"))
-            .transpose()?
-            .unwrap_or(false);
-        if !locked {
-            return Ok(0);
-        }
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return publish_and_mark(db, js, prefix).await;
     }
+    let txn = db.begin().await.context("beginning a relay batch")?;
+    let locked = txn
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT pg_try_advisory_xact_lock({LOCK}) AS locked"),
+        ))
+        .await?
+        .map(|row| row.try_get::<bool>("", "locked"))
+        .transpose()?
+        .unwrap_or(false);
+    if !locked {
+        return Ok(0);
+    }
+    let published = publish_and_mark(&txn, js, prefix).await?;
+    if published > 0 {
+        txn.commit().await.context("committing a relay batch")?;
+    }
+    Ok(published)
+}
+
+/// Reads the next batch of unpublished rows through `conn`, publishes each and waits for its
+/// acknowledgement, then marks them published; how many.
+async fn publish_and_mark(
+    conn: &impl ConnectionTrait,
+    js: &jetstream::Context,
+    prefix: &str,
+) -> anyhow::Result<usize> {
     let rows = event::Entity::find()
         .filter(event::Column::PublishedAt.is_null())
         .order_by_asc(event::Column::Id)
         .limit(BATCH)
-        .all(&txn)
+        .all(conn)
         .await
         .context("reading unpublished events")?;
     if rows.is_empty() {
@@ -307,10 +329,9 @@ pub async fn relay_batch(
     event::Entity::update_many()
         .col_expr(event::Column::PublishedAt, Expr::value(entities::now()))
         .filter(event::Column::Id.is_in(ids))
-        .exec(&txn)
+        .exec(conn)
         .await
         .context("marking events published")?;
-    txn.commit().await.context("committing a relay batch")?;
     Ok(rows.len())
 }
 
