@@ -116,6 +116,9 @@ pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestA
     let worker = config
         .in_process_worker
         .then(|| TestWorker::start(config.worker.clone(), config.gateway.clone()));
+    if worker.is_some() {
+        until_a_worker_polls(&client, &address).await;
+    }
     TestApp {
         address,
         client,
@@ -124,6 +127,24 @@ pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestA
         worker_config: config.worker,
         gateway: config.gateway,
         worker,
+    }
+}
+
+/// Waits, at most 20 s, until `/readyz` sees a worker polling the order task queue (or says
+/// Temporal cannot tell, as the time-skipping server does), as a load balancer waits for a new
+/// instance: an order placed before the worker's first poll reaches Temporal is told 503 ("no
+/// worker polls"), which a busy CI once turned into a failed test.
+async fn until_a_worker_polls(client: &reqwest::Client, address: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if let Ok(response) = client.get(format!("{address}/readyz")).send().await
+            && let Ok(body) = response.json::<Value>().await
+            && let Some(state) = body["dependencies"]["orderWorkers"].as_str()
+            && (state == "ok" || state.starts_with("unknown"))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
