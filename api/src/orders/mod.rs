@@ -391,6 +391,16 @@ impl OrdersApi {
         }
         match orders.cancel(order.id).await? {
             workflows::client::Cancelled::Cancelled => Ok(Cancelled::NoContent),
+            // The database says the order is open, its workflow that it is still reserving: a
+            // workflow task being run again (its worker died) has not reached the reservation
+            // yet. The buyer may try again in a moment.
+            workflows::client::Cancelled::Refused(Refusal::NotOpen) => {
+                Err(ApiError::Unavailable(format!(
+                    "the workflow of order {} is still reserving its ticket; try again",
+                    order.id
+                ))
+                .into())
+            }
             workflows::client::Cancelled::Refused(refusal) => Err(ApiError::from(refusal).into()),
             // The workflow may have ended meanwhile (expired, paid): the database says how.
             workflows::client::Cancelled::Ended => {

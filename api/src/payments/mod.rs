@@ -143,6 +143,12 @@ async fn charge(
         PayAnswer::Declined { message } => Answer::Declined { message },
         PayAnswer::Invalid { message } => Answer::Invalid { message },
         PayAnswer::Refused(Refusal::AlreadyPaid) if again => Answer::Payment,
+        // The database says the order holds its ticket, its workflow that it is still reserving:
+        // a workflow task being run again (its worker died) has not reached the reservation yet.
+        // Not a refusal to remember: the buyer may try again in a moment.
+        PayAnswer::Refused(Refusal::NotOpenForPayment) => {
+            return Err(still_reserving(order.id));
+        }
         PayAnswer::Refused(refusal) => Answer::Refused { refusal },
         // The workflow may have ended meanwhile (expired, or paid): the database says how.
         PayAnswer::Ended => {
@@ -159,6 +165,13 @@ async fn charge(
             }
         }
     })
+}
+
+/// 503: the order's workflow has not yet reached the reservation the database already holds.
+fn still_reserving(order_id: Uuid) -> ApiError {
+    ApiError::Unavailable(format!(
+        "the workflow of order {order_id} is still reserving its ticket; try again"
+    ))
 }
 
 /// The answer as the response: 201 with the order's payment, or the error.
