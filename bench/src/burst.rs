@@ -10,7 +10,7 @@ use std::{
 use anyhow::bail;
 use serde_json::{Value, json};
 
-use crate::{json_call, target::memory_mib};
+use crate::{json_call, post_order, target::memory_mib};
 
 /// How a burst of orders was answered.
 #[derive(Debug, serde::Serialize)]
@@ -72,14 +72,7 @@ pub(crate) async fn orders(
     let answers: Vec<(u16, Value, Duration)> =
         futures_util::future::join_all(buyers.iter().flat_map(|buyer| {
             tickets.iter().map(move |ticket| async move {
-                let answer = json_call(
-                    http,
-                    reqwest::Method::POST,
-                    format!("{base}/api/orders"),
-                    Some(buyer),
-                    Some(json!({"ticketId": ticket})),
-                )
-                .await;
+                let answer = post_order(http, base, buyer, ticket).await;
                 let at = released.elapsed();
                 match answer {
                     Ok((status, body)) => (status, body, at),

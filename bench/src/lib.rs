@@ -82,6 +82,23 @@ async fn json_call(
     Ok((status, response.json().await.unwrap_or(Value::Null)))
 }
 
+/// `POST /api/orders` for `ticket` as `buyer`: the status and body.
+async fn post_order(
+    http: &reqwest::Client,
+    base: &str,
+    buyer: &str,
+    ticket: &str,
+) -> anyhow::Result<(u16, Value)> {
+    json_call(
+        http,
+        reqwest::Method::POST,
+        format!("{base}/api/orders"),
+        Some(buyer),
+        Some(json!({"ticketId": ticket})),
+    )
+    .await
+}
+
 /// The e-mail and password of the benchmark's `n`th user.
 fn credentials(n: usize) -> Value {
     json!({
@@ -368,14 +385,7 @@ async fn lifecycles(
             let (buyer, progress) = (&buyers[i % c], progress.clone());
             async move {
                 let t = Instant::now();
-                let ordered = json_call(
-                    http,
-                    reqwest::Method::POST,
-                    format!("{base}/api/orders"),
-                    Some(buyer),
-                    Some(json!({"ticketId": ticket})),
-                )
-                .await;
+                let ordered = post_order(http, base, buyer, ticket).await;
                 let order_time = t.elapsed();
                 let order = match ordered {
                     Ok((201, order)) => order,
