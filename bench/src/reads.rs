@@ -76,8 +76,10 @@ async fn reader(
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .context("HTTP handshake")?;
-    let connection = tokio::spawn(connection);
-    let outcome = async {
+    // The connection is driven by the reader's own task, beside its requests: a response wakes
+    // one task, not a connection task that then wakes the reader (as pgbench's client does, one
+    // thread per socket's worth of work, no hand-offs).
+    let requests = async {
         for path in paths.iter().cycle().skip(start) {
             if Instant::now() >= deadline {
                 break;
@@ -99,10 +101,15 @@ async fn reader(
             done.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
+    };
+    tokio::pin!(requests);
+    tokio::select! {
+        outcome = &mut requests => outcome,
+        ended = connection => match ended {
+            Ok(()) => bail!("the server closed the connection"),
+            Err(e) => Err(anyhow::Error::new(e).context("the connection failed")),
+        },
     }
-    .await;
-    connection.abort();
-    outcome
 }
 
 /// What pgbench got, and the command that got it: the select the API runs for one ticket, in
