@@ -21,8 +21,6 @@ use crate::{
 /// The whole program: reads the command line (and `.env`), starts logging, runs the command, and
 /// answers with the exit code (2 for a refused setting).
 pub fn main() -> ExitCode {
-    tune_the_allocator();
-    trim_the_heap_now_and_then();
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(run()),
         Err(e) => {
@@ -80,48 +78,5 @@ async fn run() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-    }
-}
-
-/// Every few seconds, hands the memory glibc holds free inside its arenas back to the system
-/// (`malloc_trim`). glibc returns only the free top of a heap by itself, so the fragments a burst
-/// of work leaves behind would keep the process's resident memory up: 105 MiB five seconds after
-/// the benchmark's sign-ins in one run. A trim of a heap this size takes about a millisecond.
-fn trim_the_heap_now_and_then() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let trimmer = std::thread::Builder::new()
-            .name("heap-trim".into())
-            .spawn(|| {
-                loop {
-                    std::thread::sleep(std::time::Duration::from_secs(3));
-                    // SAFETY: malloc_trim only gives free pages back; no pointer is involved.
-                    unsafe {
-                        libc::malloc_trim(0);
-                    }
-                }
-            });
-        if let Err(e) = trimmer {
-            eprintln!("warning: cannot start the heap trimmer: {e}");
-        }
-    }
-}
-
-/// Keeps the process's memory close to what it uses.
-///
-/// - Password hashing (Argon2id) allocates 19 MiB per hash. glibc's malloc would, after the first
-///   such block is freed, raise its mmap threshold and keep later ones in per-thread arenas, so the
-///   process would hold on to tens of MiB per thread that ever hashed. A fixed threshold makes
-///   every block that large come from `mmap` and go back to the system when freed.
-/// - glibc gives each thread that contends for memory an arena of its own (up to 8 per core), and
-///   memory freed in one arena is not reused by another: the runtime's threads, the blocking
-///   pool's and the Temporal SDK's left the server at 103 MiB after 1,000 lifecycles, 85.9 MiB
-///   with two arenas, and no slower (`ticketing bench`, docs/performance.md).
-fn tune_the_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `mallopt` only tunes the allocator (it takes its own lock); no pointer is involved.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
-        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
