@@ -15,8 +15,8 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// jemalloc's settings, read when it starts: purge from a background thread; two arenas, as the
 /// machines this runs on have few cores and each arena keeps memory of its own; freed pages
 /// returned to the system within about a second (`dirty_decay_ms`), at once when only
-/// "muzzy" (`muzzy_decay_ms`). `MALLOC_CONF` cannot override them: the crate's jemalloc reads
-/// `_RJEM_MALLOC_CONF`.
+/// "muzzy" (`muzzy_decay_ms`). The environment variable `_RJEM_MALLOC_CONF` (not `MALLOC_CONF`:
+/// this jemalloc's names are prefixed) overrides them, e.g. `stats_print:true` shows them at exit.
 #[allow(non_upper_case_globals)]
 #[unsafe(export_name = "_rjem_malloc_conf")]
 pub static malloc_conf: &[u8] =
