@@ -77,8 +77,7 @@ async fn reader(
         .await
         .context("HTTP handshake")?;
     // The connection is driven by the reader's own task, beside its requests: a response wakes
-    // one task, not a connection task that then wakes the reader (as pgbench's client does, one
-    // thread per socket's worth of work, no hand-offs).
+    // one task, not a connection task that then wakes the reader.
     let requests = async {
         for path in paths.iter().cycle().skip(start) {
             if Instant::now() >= deadline {
