@@ -3,6 +3,7 @@
 //! Temporal dev server and NATS server that `dev` (and the tests) start ([`temporal_dev_server`],
 //! [`nats_dev_server`]).
 
+mod allocator;
 pub mod cli;
 pub mod commands;
 pub mod nats_dev_server;
