@@ -1,7 +1,7 @@
 //! The `ticketing` binary's library: its command line ([`cli`]), the settings each part is built
 //! from ([`settings`]), the commands themselves ([`commands`]) and the
 //! Temporal dev server and NATS server that `dev` (and the tests) start ([`temporal_dev_server`],
-//! [`nats_dev_server`]).
+//! [`nats_dev_server`]), and the memory allocator every binary built on it runs with (`allocator`).
 
 mod allocator;
 pub mod cli;
