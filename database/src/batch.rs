@@ -1,11 +1,12 @@
 //! Reads of rows by id on PostgreSQL, batched: the hottest read (one ticket by id) in as few round
 //! trips as the load allows.
 //!
-//! A few reader tasks each own a connection. A reader takes every read waiting in the queue (up
-//! to [`MAX_BATCH`]), runs one `... WHERE id = ANY($1)` for all of them and answers each; while
-//! it waits for PostgreSQL, the next reader gathers the reads that arrive meanwhile. A lone read
-//! is one query, sent at once; thirty-two at a time cost a handful. Every read is answered by a
-//! query sent after it arrived, so it sees every change committed before it was asked for.
+//! Each reader task owns a connection. A reader takes every read waiting in the queue (up to
+//! [`MAX_BATCH`]), runs one `... WHERE id = ANY($1)` for all of them and answers each; the reads
+//! that arrive while its query is out wait for the next reader that is free, and go together. A
+//! lone read is one query, sent at once; thirty-two at a time cost a handful. Every read is
+//! answered by a query sent after it arrived, so it sees every change committed before it was
+//! asked for.
 //!
 //! Connections are opened on first use and kept, without the ping sqlx's pool makes on every
 //! connection handed back to it. A query that fails on a reused connection (one the server closed

@@ -43,8 +43,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// How many reader tasks (each with its connection) batch the hottest reads on PostgreSQL.
-const BATCH_READERS: usize = 4;
+/// How many reader tasks (each with its connection) batch the hottest reads on PostgreSQL. One:
+/// while its query is out, the reads that arrive gather into the next batch. More readers split
+/// the same reads into more, smaller queries, each a wake-up of a PostgreSQL backend and of the
+/// server: with four, 32 concurrent readers got about 23,400 reads/s on the benchmark's machine,
+/// with two 26,900, with one 30,700 (`docs/performance.md`).
+const BATCH_READERS: usize = 1;
 
 /// Where the hottest reads (one ticket by id) go: on PostgreSQL, batched reader tasks with
 /// connections of their own (see [`batch`]); on SQLite, the pool.
