@@ -138,11 +138,11 @@ struct Answer {
 /// Reads one whole answer into `buffer` (which starts with whatever came after the previous one).
 async fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> anyhow::Result<Answer> {
     loop {
-        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut response = httparse::Response::new(&mut headers);
         if let httparse::Status::Complete(head) = response
             .parse(buffer)
-            .context("the answer is not HTTP/1.1")?
+            .context("cannot read the answer's head")?
         {
             let status = response.code.unwrap_or(0);
             let mut length = None;
