@@ -65,6 +65,19 @@ impl LiveEvent {
             || self.data.get("orderId").and_then(Value::as_str) == Some(id)
     }
 
+    /// Whether a page that shows the order at version `shown` (its snapshot) still needs this
+    /// event. The order's own events carry the version they made: one that is not newer was
+    /// committed before the snapshot was read, and only reached the bus after the page began to
+    /// follow it (the relay publishes a moment after the commit), so it would take the page back.
+    /// Every other event is passed on.
+    pub fn newer_than_order(&self, shown: Option<i64>) -> bool {
+        let version = self.data.get("version").and_then(Value::as_i64);
+        match (self.kind.starts_with("order:"), version, shown) {
+            (true, Some(version), Some(shown)) => version > shown,
+            _ => true,
+        }
+    }
+
     /// Whether this is a ticket's event.
     pub fn is_ticket(&self) -> bool {
         self.kind.starts_with("ticket:")
@@ -258,5 +271,34 @@ impl Follower {
             event = self.events.recv() => event.ok(),
             _ = self.epoch.wait_for(|epoch| *epoch != since) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::LiveEvent;
+
+    fn event(kind: &str, data: serde_json::Value) -> LiveEvent {
+        LiveEvent {
+            id: "1".into(),
+            kind: kind.into(),
+            record: "o".into(),
+            data,
+        }
+    }
+
+    #[test]
+    fn an_order_event_the_snapshot_already_shows_is_not_sent_again() {
+        let created = event("order:created", json!({"id": "o", "version": 0}));
+        let cancelled = event("order:cancelled", json!({"id": "o", "version": 1}));
+        assert!(!created.newer_than_order(Some(0)));
+        assert!(cancelled.newer_than_order(Some(0)));
+        assert!(!cancelled.newer_than_order(Some(1)));
+        // Without a version to compare, nothing is held back.
+        assert!(created.newer_than_order(None));
+        let paid = event("payment:created", json!({"orderId": "o"}));
+        assert!(paid.newer_than_order(Some(5)));
     }
 }

@@ -1,7 +1,8 @@
 //! Live pages: server-sent events that let the listing and the order page follow changes without
 //! a reload. Each stream starts with a `snapshot` (what the API answers now, read after the
-//! stream began to follow the bus, so nothing falls between the two), then passes on the bus's
-//! events that concern the page, in the original events' shapes (`event:` the kind, `id:` the
+//! stream began to follow the bus, so nothing falls between the two; an order's own events that
+//! its snapshot already shows are not passed on), then passes on the bus's events that concern
+//! the page, in the original events' shapes (`event:` the kind, `id:` the
 //! event id, `data:` the data). The pages work without them: without JavaScript, or without NATS
 //! (these answer 503 then, and the pages do not ask).
 
@@ -40,7 +41,8 @@ pub async fn tickets(req: &Request, web: Data<&Arc<Web>>) -> Response {
 }
 
 /// `/orders/:id/live`: the order as its buyer sees it (`snapshot`), then its events
-/// (`order:cancelled`, `expiration:complete`, `payment:created`). Only for the order's buyer.
+/// (`order:cancelled`, `expiration:complete`, `payment:created`; none of its own that the
+/// snapshot already shows). Only for the order's buyer.
 #[handler]
 pub async fn order(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) -> Response {
     let Some(feed) = &web.config.live else {
@@ -55,7 +57,14 @@ pub async fn order(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) 
     if !reply.ok() {
         return reply.status.into_response();
     }
-    stream(reply.body, follower, move |event| event.concerns_order(&id))
+    // The order's events that the snapshot already shows are not sent again.
+    let shown = reply
+        .body
+        .get("version")
+        .and_then(serde_json::Value::as_i64);
+    stream(reply.body, follower, move |event| {
+        event.concerns_order(&id) && event.newer_than_order(shown)
+    })
 }
 
 /// Live updates are off in this process (no `NATS_URL`).
