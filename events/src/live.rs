@@ -59,10 +59,11 @@ impl LiveEvent {
     }
 
     /// Whether this event is about the order `id`: its own events, and those that name it
-    /// (`payment:created`, `expiration:complete`).
+    /// (`payment:created`, `expiration:complete`). Not its ticket's (`ticket:updated` names the
+    /// order that holds the ticket): those are the listing's.
     pub fn concerns_order(&self, id: &str) -> bool {
         (self.kind.starts_with("order:") && self.record == id)
-            || self.data.get("orderId").and_then(Value::as_str) == Some(id)
+            || (!self.is_ticket() && self.data.get("orderId").and_then(Value::as_str) == Some(id))
     }
 
     /// Whether a page that shows the order at version `shown` (its snapshot) still needs this
@@ -300,5 +301,20 @@ mod tests {
         assert!(created.newer_than_order(None));
         let paid = event("payment:created", json!({"orderId": "o"}));
         assert!(paid.newer_than_order(Some(5)));
+    }
+
+    #[test]
+    fn an_order_stream_passes_the_orders_events_and_those_naming_it_but_not_its_tickets() {
+        assert!(event("order:cancelled", json!({"id": "o", "version": 1})).concerns_order("o"));
+        assert!(event("payment:created", json!({"orderId": "o"})).concerns_order("o"));
+        assert!(!event("payment:created", json!({"orderId": "p"})).concerns_order("o"));
+        let reserved = LiveEvent {
+            record: "t".into(),
+            ..event(
+                "ticket:updated",
+                json!({"id": "t", "version": 1, "orderId": "o"}),
+            )
+        };
+        assert!(!reserved.concerns_order("o"));
     }
 }
