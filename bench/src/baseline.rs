@@ -13,7 +13,7 @@ use temporalio_sdk::{
 };
 use workflows::{TemporalSettings, temporal, worker};
 
-use crate::report::Progress;
+use crate::progress::Progress;
 
 #[workflow]
 #[derive(Default)]

@@ -12,7 +12,10 @@ use temporalio_common::protos::temporal::api::{
     history::v1::{HistoryEvent, history_event::Attributes},
 };
 
-use crate::report::{Percentiles, Progress, percentiles};
+use crate::{
+    percentiles::{Percentiles, percentiles},
+    progress::Progress,
+};
 
 /// The markers the Rust SDK records for a local activity's result.
 const LOCAL_ACTIVITY_MARKER: &str = "core_local_activity";

@@ -22,12 +22,16 @@ pub mod baseline;
 mod burst;
 mod cpu;
 mod histories;
+mod percentiles;
+mod progress;
 mod reads;
 mod report;
 mod target;
 mod writes;
 
-use report::{Figures, Progress, RoundFigures, percentiles, print_figures};
+use percentiles::percentiles;
+use progress::Progress;
+use report::{Figures, RoundFigures, print_figures};
 use target::{memory_mib, target};
 
 /// What to measure, and where.

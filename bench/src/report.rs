@@ -1,21 +1,10 @@
-//! What a run measured, and how it is shown: the figures (also as JSON), percentiles, and the
-//! progress lines on stderr.
-
-use std::{
-    io::IsTerminal,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::{Duration, Instant},
-};
-
-use indicatif::{ProgressBar, ProgressStyle};
+//! What a run measured, and how it is shown: the figures, printed and as JSON.
 
 use crate::{
     burst::{OrderBurst, SignIns},
     cpu::PerUnit,
     histories::HistoryFigures,
+    percentiles::Percentiles,
 };
 
 /// One round: lifecycles/s, then the baseline's workflows/s right after.
@@ -88,84 +77,6 @@ pub(crate) struct Figures {
     /// or `--database-url`).
     pub(crate) disagreements: Option<usize>,
     pub(crate) errors: usize,
-}
-
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct Percentiles {
-    pub(crate) p50: f64,
-    pub(crate) p95: f64,
-    pub(crate) p99: f64,
-}
-
-pub(crate) fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
-    samples.sort();
-    let at = |q: f64| {
-        if samples.is_empty() {
-            return 0.0;
-        }
-        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples[i].as_secs_f64() * 1000.0
-    };
-    Percentiles {
-        p50: at(0.50),
-        p95: at(0.95),
-        p99: at(0.99),
-    }
-}
-
-/// How far a phase is, on stderr: an indicatif bar on a terminal; otherwise (a log, CI) a plain
-/// line at every tenth of the way, so a log gets ten lines, not hundreds of redrawn frames.
-pub(crate) struct Progress {
-    label: &'static str,
-    total: usize,
-    done: AtomicUsize,
-    started: Instant,
-    bar: Option<ProgressBar>,
-}
-
-impl Progress {
-    pub(crate) fn new(label: &'static str, total: usize) -> Arc<Self> {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(total as u64);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "  {prefix:<12} {pos:>6}/{len:<6} [{bar:30}] {per_sec:>10} {elapsed}",
-                )
-                .expect("a valid progress template")
-                .progress_chars("#>."),
-            );
-            bar.set_prefix(label);
-            bar
-        });
-        Arc::new(Progress {
-            label,
-            total,
-            done: AtomicUsize::new(0),
-            started: Instant::now(),
-            bar,
-        })
-    }
-
-    pub(crate) fn tick(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-            if done == self.total {
-                bar.finish();
-            }
-            return;
-        }
-        let step = self.total.div_ceil(10).max(1);
-        if done == self.total || done.is_multiple_of(step) {
-            let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-            eprintln!(
-                "  {:<12} {done:>6}/{:<6} {:>3} % {rate:>8.1}/s",
-                self.label,
-                self.total,
-                done * 100 / self.total.max(1)
-            );
-        }
-    }
 }
 
 pub(crate) fn print_figures(f: &Figures) {
