@@ -244,27 +244,28 @@ pub async fn run(args: Options) -> anyhow::Result<()> {
     };
     drop(stats_db);
 
-    // Reads of one ticket at concurrency C, then pgbench's with the same select.
+    // Reads of one ticket at concurrency C, in turns with pgbench's of the same select.
+    let sampled = tickets.len().min(reads::MAX_SCRIPTS);
     eprintln!(
-        "reading GET /api/tickets/:id for {} s at concurrency {c}…",
+        "reading GET /api/tickets/:id ({sampled} tickets) at concurrency {c} for {} s, in turns \
+         with pgbench when the database is PostgreSQL…",
         args.read_seconds
     );
-    let reads = reads::read(&base, &tickets, c, args.read_seconds).await?;
+    let reads::Comparison {
+        reads,
+        pgbench,
+        pair_ratios,
+    } = reads::compare(
+        &base,
+        &tickets,
+        c,
+        args.read_seconds,
+        target.database_url.as_deref(),
+    )
+    .await?;
     for failure in reads.failures {
         failed("GET /api/tickets/:id", failure);
     }
-    let pgbench = match &target.database_url {
-        Some(url) => {
-            eprintln!("the same select with pgbench…");
-            reads::pgbench(
-                url,
-                tickets.first().map_or("", |t| t.as_str()),
-                c,
-                args.read_seconds,
-            )
-        }
-        None => Err("the database is not known (pass --database-url)".to_owned()),
-    };
     if let Err(why) = &pgbench {
         eprintln!("  no pgbench comparison: {why}");
     }
@@ -343,6 +344,7 @@ pub async fn run(args: Options) -> anyhow::Result<()> {
         pgbench_reads_per_second: pgbench.as_ref().ok().map(|p| p.tps),
         pgbench_command: pgbench.as_ref().ok().map(|p| p.command.clone()),
         ratio_to_pgbench: pgbench.as_ref().ok().map(|p| reads.per_second / p.tps),
+        ratio_to_pgbench_pairs: pair_ratios,
         server_peak_memory_mib: peak,
         server_peak_memory_through_lifecycles_mib: peak_through_lifecycles,
         sign_ins,

@@ -1,8 +1,15 @@
 //! The read part of the benchmark: `GET /api/tickets/:id` at concurrency C, and what `pgbench`
 //! gets from the same PostgreSQL with the same one-row select at the same concurrency.
 //!
-//! The readers go through the seeded tickets, each from its own starting point, so the reads in
-//! flight are for different tickets, as they would be on a real site.
+//! Both read the same tickets: a sample of at most [`MAX_SCRIPTS`] (pgbench's limit of scripts
+//! in one run), spread evenly over the seeded ones. The readers go through them, each from its own
+//! starting point, so the reads in flight are for different tickets, as they would be on a real
+//! site; pgbench picks one of its scripts, one per ticket, at random for each transaction.
+//!
+//! The two take turns of two seconds, API, pgbench, pgbench, API, API, pgbench..., each for the
+//! time asked for in all: the machine's pace drifts by 10-20 % within seconds (other tenants,
+//! caches, the work the lifecycles left behind), and one whole measurement after the other would
+//! give one of them that drift. Each pair's ratio is kept, so the spread shows.
 //!
 //! The benchmark client shares the machine with the server and the database, so the readers are
 //! as lean as pgbench's client, as `wrk` is: one kept-alive HTTP/1.1 connection each, one request
@@ -25,9 +32,106 @@ use tokio::{
     net::TcpStream,
 };
 
+/// At most this many tickets are read: pgbench takes at most 128 scripts (`-f`) in one run.
+pub const MAX_SCRIPTS: usize = 128;
+
+/// What the API's readers and pgbench did with the same tickets in the same window.
+pub struct Comparison {
+    /// The API's reads, all its turns together.
+    pub reads: Reads,
+    /// pgbench, all its turns (the mean of their transactions/s), or why it could not run.
+    pub pgbench: Result<Pgbench, String>,
+    /// The API's reads/s over pgbench's, pair of turns by pair of turns.
+    pub pair_ratios: Vec<f64>,
+}
+
+/// The tickets both sides read: all of them, or [`MAX_SCRIPTS`] evenly spread.
+pub fn sample(ids: &[String]) -> Vec<String> {
+    if ids.len() <= MAX_SCRIPTS {
+        return ids.to_vec();
+    }
+    (0..MAX_SCRIPTS)
+        .map(|i| ids[i * ids.len() / MAX_SCRIPTS].clone())
+        .collect()
+}
+
+/// How long each turn lasts, at most: the machine's pace drifts within seconds, so the turns are
+/// short and many.
+pub const TURN_SECONDS: u64 = 2;
+
+/// Reads `ids` (see [`sample`]) through the API at `base` and, when `database_url` is a
+/// PostgreSQL database, with pgbench, in turns of [`TURN_SECONDS`]: API, pgbench, pgbench, API,
+/// API, pgbench..., each side `seconds` in all. Without pgbench, the API reads for `seconds` in
+/// one go.
+pub async fn compare(
+    base: &str,
+    ids: &[String],
+    c: usize,
+    seconds: u64,
+    database_url: Option<&str>,
+) -> anyhow::Result<Comparison> {
+    let ids = sample(ids);
+    let whole = |pgbench: Result<Pgbench, String>| async {
+        Ok(Comparison {
+            reads: read(base, &ids, c, seconds).await?,
+            pgbench,
+            pair_ratios: Vec::new(),
+        })
+    };
+    let Some(url) = database_url else {
+        return whole(Err("the database is not known (pass --database-url)".into())).await;
+    };
+    let turn = seconds.clamp(1, TURN_SECONDS);
+    let turns = seconds.div_ceil(turn).max(1);
+    let mut api = Reads {
+        per_second: 0.0,
+        done: 0,
+        seconds: 0.0,
+        failures: Vec::new(),
+    };
+    let mut tps = Vec::new();
+    let mut command = String::new();
+    let mut pair_ratios = Vec::new();
+    for pair in 0..turns {
+        let api_first = pair % 2 == 0;
+        let mut reads = None;
+        let mut database = None;
+        for api_turn in [api_first, !api_first] {
+            if api_turn {
+                reads = Some(read(base, &ids, c, turn).await?);
+            } else {
+                match pgbench(url, &ids, c, turn).await {
+                    Ok(p) => database = Some(p),
+                    // Not PostgreSQL, no pgbench: the API reads in one go.
+                    Err(why) if pair == 0 => return whole(Err(why)).await,
+                    Err(why) => bail!("pgbench failed in turn {}: {why}", pair + 1),
+                }
+            }
+        }
+        let (reads, database) = (reads.expect("read"), database.expect("pgbench"));
+        pair_ratios.push(reads.per_second / database.tps);
+        api.done += reads.done;
+        api.seconds += reads.seconds;
+        api.failures.extend(reads.failures);
+        tps.push(database.tps);
+        command = database.command;
+    }
+    api.per_second = api.done as f64 / api.seconds.max(1e-9);
+    Ok(Comparison {
+        reads: api,
+        pgbench: Ok(Pgbench {
+            tps: tps.iter().sum::<f64>() / tps.len() as f64,
+            command,
+        }),
+        pair_ratios,
+    })
+}
+
 /// What the readers did.
 pub struct Reads {
     pub per_second: f64,
+    pub done: usize,
+    pub seconds: f64,
     /// What went wrong, one line each.
     pub failures: Vec<String>,
 }
@@ -69,7 +173,8 @@ pub async fn read(base: &str, ids: &[String], c: usize, seconds: u64) -> anyhow:
         })
         .collect();
     let outcomes = futures_util::future::join_all(readers).await;
-    let per_second = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    let elapsed = started.elapsed().as_secs_f64();
+    let done = done.load(Ordering::Relaxed);
     let failures = outcomes
         .into_iter()
         .filter_map(|outcome| match outcome {
@@ -79,7 +184,9 @@ pub async fn read(base: &str, ids: &[String], c: usize, seconds: u64) -> anyhow:
         })
         .collect();
     Ok(Reads {
-        per_second,
+        per_second: done as f64 / elapsed,
+        done,
+        seconds: elapsed,
         failures,
     })
 }
@@ -185,37 +292,52 @@ async fn fill(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> anyhow::Result<()
 }
 
 /// What pgbench got, and the command that got it: the select the API runs for one ticket, in
-/// pgbench's default (simple) query protocol, `c` clients on as many threads as there are cores.
+/// pgbench's default (simple) query protocol, `c` clients on as many threads as there are cores,
+/// one script per ticket.
 pub struct Pgbench {
     pub tps: f64,
     pub command: String,
 }
 
-/// Runs pgbench against `database_url` with the select of the ticket `ticket_id`, or says why
-/// it could not (not PostgreSQL, pgbench not installed, it failed).
-pub fn pgbench(
+/// Runs pgbench against `database_url` for `seconds` with the select of each ticket of
+/// `ticket_ids` as a script of its own (at most [`MAX_SCRIPTS`]), or says why it could not (not
+/// PostgreSQL, pgbench not installed, it failed).
+async fn pgbench(
     database_url: &str,
-    ticket_id: &str,
+    ticket_ids: &[String],
     c: usize,
     seconds: u64,
 ) -> Result<Pgbench, String> {
     if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
         return Err("the database is not PostgreSQL".into());
     }
-    let uuid = uuid::Uuid::parse_str(ticket_id).map_err(|e| format!("no ticket to read: {e}"))?;
-    let script = std::env::temp_dir().join(format!("ticketing-bench-{}.sql", std::process::id()));
-    std::fs::write(
-        &script,
-        format!(
-            "SELECT id, title, price_cents, user_id, version, order_id, created_at, updated_at \
-             FROM tickets WHERE id = '{uuid}';\n"
-        ),
-    )
-    .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
+    if ticket_ids.is_empty() || ticket_ids.len() > MAX_SCRIPTS {
+        return Err(format!(
+            "pgbench reads 1 to {MAX_SCRIPTS} tickets, not {}",
+            ticket_ids.len()
+        ));
+    }
+    let folder = std::env::temp_dir().join(format!("ticketing-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| format!("cannot make {}: {e}", folder.display()))?;
+    let mut scripts = Vec::with_capacity(ticket_ids.len());
+    for (i, id) in ticket_ids.iter().enumerate() {
+        let uuid = uuid::Uuid::parse_str(id).map_err(|e| format!("not a ticket id: {e}"))?;
+        let script = folder.join(format!("ticket-{i}.sql"));
+        std::fs::write(
+            &script,
+            format!(
+                "SELECT id, title, price_cents, user_id, version, order_id, created_at, updated_at \
+                 FROM tickets WHERE id = '{uuid}';\n"
+            ),
+        )
+        .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
+        scripts.push(script);
+    }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(c);
-    let args = [
+    let mut args = vec![
         "-n".to_owned(),
         "-c".to_owned(),
         c.to_string(),
@@ -223,15 +345,23 @@ pub fn pgbench(
         threads.to_string(),
         "-T".to_owned(),
         seconds.max(1).to_string(),
-        "-f".to_owned(),
-        script.display().to_string(),
     ];
-    let command = format!("pgbench {} DATABASE_URL", args.join(" "));
-    let output = std::process::Command::new("pgbench")
+    for script in &scripts {
+        args.push("-f".to_owned());
+        args.push(script.display().to_string());
+    }
+    let command = format!(
+        "pgbench -n -c {c} -j {threads} -T {} -f ticket-0.sql ... -f ticket-{}.sql DATABASE_URL \
+         (each script the select of one ticket)",
+        seconds.max(1),
+        scripts.len() - 1
+    );
+    let output = tokio::process::Command::new("pgbench")
         .args(&args)
         .arg(database_url)
-        .output();
-    let _ = std::fs::remove_file(&script);
+        .output()
+        .await;
+    let _ = std::fs::remove_dir_all(&folder);
     let output = output.map_err(|e| format!("cannot run pgbench: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
@@ -241,6 +371,8 @@ pub fn pgbench(
             stderr.lines().last().unwrap_or("")
         ));
     }
+    // With several scripts pgbench also prints a "tps = " line per script, indented after a
+    // dash; the run's own is the first line that starts with it.
     let tps = stdout
         .lines()
         .find_map(|line| line.strip_prefix("tps = "))

@@ -68,6 +68,8 @@ pub(crate) struct Figures {
     pub(crate) pgbench_reads_per_second: Option<f64>,
     pub(crate) pgbench_command: Option<String>,
     pub(crate) ratio_to_pgbench: Option<f64>,
+    /// The same ratio in each pair of turns (API then pgbench, or pgbench then API).
+    pub(crate) ratio_to_pgbench_pairs: Vec<f64>,
     /// The server's peak resident memory after the reads, and after the lifecycles alone.
     pub(crate) server_peak_memory_mib: Option<f64>,
     pub(crate) server_peak_memory_through_lifecycles_mib: Option<f64>,
@@ -171,6 +173,21 @@ pub(crate) fn print_figures(f: &Figures) {
     };
     rows.push(("CPU per lifecycle", cpu(&f.lifecycle_cpu)));
     rows.push(("CPU per baseline wf", cpu(&f.baseline_cpu)));
+    // When both are CPU-bound on the same machine, the ratio is about the baseline's whole-machine
+    // CPU over the lifecycle's; with everything but Temporal free, it could reach at most this.
+    if let (Some(temporal), Some(baseline)) =
+        (f.lifecycle_cpu.temporal_ms, f.baseline_cpu.machine_ms)
+        && temporal > 0.0
+    {
+        rows.push((
+            "  ratio's ceiling",
+            format!(
+                "{:.2} x: the baseline's whole machine per workflow over Temporal's share of a \
+                 lifecycle (if our server, the database and the client cost nothing)",
+                baseline / temporal
+            ),
+        ));
+    }
     if let Some(w) = &f.lifecycle_writes {
         rows.push((
             "PostgreSQL per lifecycle",
@@ -188,7 +205,14 @@ pub(crate) fn print_figures(f: &Figures) {
         "pgbench, same select",
         match (f.pgbench_reads_per_second, f.ratio_to_pgbench) {
             (Some(tps), Some(ratio)) => {
-                format!("{tps:.0}/s: the API reads at {ratio:.2} x pgbench")
+                let pairs = &f.ratio_to_pgbench_pairs;
+                let low = pairs.iter().copied().fold(f64::INFINITY, f64::min);
+                let high = pairs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                format!(
+                    "{tps:.0}/s: the API reads at {ratio:.2} x pgbench ({} pairs of turns: \
+                     {low:.2} to {high:.2})",
+                    pairs.len()
+                )
             }
             _ => "not measured (PostgreSQL and pgbench only)".to_owned(),
         },
