@@ -8,6 +8,14 @@
 //! answered by a query sent after it arrived, so it sees every change committed before it was
 //! asked for.
 //!
+//! The readers' connections never scan a whole table (`enable_seqscan = off`): a batch is at most
+//! [`MAX_BATCH`] rows by primary key, so the index is always the right way, but on a small table
+//! (a thousand tickets and their dead versions) the planner's costs sit close enough that it
+//! switches between a bitmap scan of the primary key and a sequential scan from one run to
+//! another, and with `$1` a parameter the sequential scan compares every row with every id in the
+//! array: about twice the time (0.09 against 0.04 ms for 24 ids among 1,000 tickets after their
+//! lifecycles, `docs/performance.md`).
+//!
 //! Connections are opened on first use and kept, without the ping sqlx's pool makes on every
 //! connection handed back to it. A query that fails on a reused connection (one the server closed
 //! while it sat idle: a restart, an idle timeout) is tried once more on a new connection, as a
@@ -78,7 +86,8 @@ impl<M: Clone + Send + 'static> BatchReads<M> {
     pub fn start(url: &str, readers: usize, sql: String, decode: Decode<M>) -> Result<Self, DbErr> {
         let options = PgConnectOptions::from_str(url)
             .map_err(to_db_err)?
-            .disable_statement_logging();
+            .disable_statement_logging()
+            .options([("enable_seqscan", "off")]);
         let (queue, waiting) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             options,
