@@ -356,8 +356,14 @@ impl<const CAN: u16> ApiResponse for Fails<CAN> {
 }
 
 /// Renders every error that reaches the top as the contract's body, logs the unexpected ones,
-/// and turns a panic into a 500 with the same body.
-pub async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+/// and turns a panic into a 500 with the same body. A 405 names in `Allow` what `allowed_methods`
+/// gives for its path (the OpenAPI document's methods, `crate::openapi::allowed_methods`, passed
+/// in so that the errors need not know the document that is made of every handler).
+pub async fn render_errors<E: Endpoint>(
+    next: E,
+    req: Request,
+    allowed_methods: fn(&str) -> Vec<String>,
+) -> poem::Result<Response> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let outcome = std::panic::AssertUnwindSafe(next.call(req));
@@ -369,7 +375,7 @@ pub async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<R
             let pattern = error.data::<poem::PathPattern>().cloned();
             let mut response = render(error, &method, &path);
             if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-                let allowed = crate::openapi::allowed_methods(&path).join(", ");
+                let allowed = allowed_methods(&path).join(", ");
                 if let Ok(value) = poem::http::HeaderValue::from_str(&allowed) {
                     response
                         .headers_mut()

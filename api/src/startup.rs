@@ -183,7 +183,7 @@ pub fn routes(
         .data(metrics.clone())
         .data(currency)
         .around(move |ep, req| limit_body(ep, req, body_limit))
-        .around(error::render_errors)
+        .around(|ep, req| error::render_errors(ep, req, openapi::allowed_methods))
         .map_to_response()
         .boxed();
     let api = std::sync::Arc::new(api);

@@ -15,7 +15,7 @@ use crate::{
     Visit, Web,
     format::{money_of, time},
     layout::{page, pager},
-    pages::{error_for, tickets::PAGE_SIZE},
+    pages::{PAGE_SIZE, error_for},
 };
 
 /// A listing's state in words, with its times and amount.

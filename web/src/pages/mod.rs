@@ -13,6 +13,9 @@ use poem::{
 
 use crate::Visit;
 
+/// Rows on a page of a list: the tickets for sale, a seller's listings.
+pub const PAGE_SIZE: u64 = 20;
+
 #[handler]
 pub fn css() -> Response {
     asset(

@@ -17,12 +17,9 @@ use crate::{
     flash::{self, Flash},
     format::money_of,
     layout::{FormErrors, csrf_field, page, pager},
-    pages::error_for,
+    pages::{PAGE_SIZE, error_for},
     redirect,
 };
-
-/// Tickets on a page of the listing.
-pub const PAGE_SIZE: u64 = 20;
 
 /// How many tickets the listing's live stream starts from at most.
 const SNAPSHOT_LIMIT: u64 = 500;
