@@ -92,23 +92,22 @@ pub async fn compare(
     let mut tps = Vec::new();
     let mut command = String::new();
     let mut pair_ratios = Vec::new();
+    let scripts = Scripts::write(&ids).map_err(|why| anyhow::anyhow!(why))?;
     for pair in 0..turns {
-        let api_first = pair % 2 == 0;
-        let mut reads = None;
-        let mut database = None;
-        for api_turn in [api_first, !api_first] {
-            if api_turn {
-                reads = Some(read(base, &ids, c, turn).await?);
-            } else {
-                match pgbench(url, &ids, c, turn).await {
-                    Ok(p) => database = Some(p),
-                    // Not PostgreSQL, no pgbench: the API reads in one go.
-                    Err(why) if pair == 0 => return whole(Err(why)).await,
-                    Err(why) => bail!("pgbench failed in turn {}: {why}", pair + 1),
-                }
-            }
-        }
-        let (reads, database) = (reads.expect("read"), database.expect("pgbench"));
+        // API first in even pairs, pgbench first in odd ones: API, pgbench, pgbench, API, ...
+        let (reads, database) = if pair % 2 == 0 {
+            let reads = read(base, &ids, c, turn).await?;
+            (reads, pgbench(url, &scripts, c, turn).await)
+        } else {
+            let database = pgbench(url, &scripts, c, turn).await;
+            (read(base, &ids, c, turn).await?, database)
+        };
+        let database = match database {
+            Ok(database) => database,
+            // Not PostgreSQL, no pgbench: the API reads in one go.
+            Err(why) if pair == 0 => return whole(Err(why)).await,
+            Err(why) => bail!("pgbench failed in turn {}: {why}", pair + 1),
+        };
         pair_ratios.push(reads.per_second / database.tps);
         api.done += reads.done;
         api.seconds += reads.seconds;
@@ -299,40 +298,65 @@ pub struct Pgbench {
     pub command: String,
 }
 
-/// Runs pgbench against `database_url` for `seconds` with the select of each ticket of
-/// `ticket_ids` as a script of its own (at most [`MAX_SCRIPTS`]), or says why it could not (not
-/// PostgreSQL, pgbench not installed, it failed).
+/// pgbench's scripts, one per ticket, written once for all the turns; removed when dropped.
+struct Scripts {
+    folder: std::path::PathBuf,
+    paths: Vec<std::path::PathBuf>,
+}
+
+impl Scripts {
+    /// Writes the select of each ticket of `ticket_ids` (1 to [`MAX_SCRIPTS`]) to a file.
+    fn write(ticket_ids: &[String]) -> Result<Self, String> {
+        if ticket_ids.is_empty() || ticket_ids.len() > MAX_SCRIPTS {
+            return Err(format!(
+                "pgbench reads 1 to {MAX_SCRIPTS} tickets, not {}",
+                ticket_ids.len()
+            ));
+        }
+        let folder = std::env::temp_dir().join(format!("ticketing-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| format!("cannot make {}: {e}", folder.display()))?;
+        let scripts = Scripts {
+            folder,
+            paths: Vec::with_capacity(ticket_ids.len()),
+        };
+        ticket_ids
+            .iter()
+            .enumerate()
+            .try_fold(scripts, |mut scripts, (i, id)| {
+                let uuid =
+                    uuid::Uuid::parse_str(id).map_err(|e| format!("not a ticket id: {e}"))?;
+                let path = scripts.folder.join(format!("ticket-{i}.sql"));
+                std::fs::write(
+                    &path,
+                    format!(
+                        "SELECT id, title, price_cents, user_id, version, order_id, created_at, \
+                         updated_at FROM tickets WHERE id = '{uuid}';\n"
+                    ),
+                )
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                scripts.paths.push(path);
+                Ok(scripts)
+            })
+    }
+}
+
+impl Drop for Scripts {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
+}
+
+/// Runs pgbench against `database_url` for `seconds` with `scripts`, or says why it could not
+/// (not PostgreSQL, pgbench not installed, it failed).
 async fn pgbench(
     database_url: &str,
-    ticket_ids: &[String],
+    scripts: &Scripts,
     c: usize,
     seconds: u64,
 ) -> Result<Pgbench, String> {
     if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
         return Err("the database is not PostgreSQL".into());
-    }
-    if ticket_ids.is_empty() || ticket_ids.len() > MAX_SCRIPTS {
-        return Err(format!(
-            "pgbench reads 1 to {MAX_SCRIPTS} tickets, not {}",
-            ticket_ids.len()
-        ));
-    }
-    let folder = std::env::temp_dir().join(format!("ticketing-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&folder)
-        .map_err(|e| format!("cannot make {}: {e}", folder.display()))?;
-    let mut scripts = Vec::with_capacity(ticket_ids.len());
-    for (i, id) in ticket_ids.iter().enumerate() {
-        let uuid = uuid::Uuid::parse_str(id).map_err(|e| format!("not a ticket id: {e}"))?;
-        let script = folder.join(format!("ticket-{i}.sql"));
-        std::fs::write(
-            &script,
-            format!(
-                "SELECT id, title, price_cents, user_id, version, order_id, created_at, updated_at \
-                 FROM tickets WHERE id = '{uuid}';\n"
-            ),
-        )
-        .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
-        scripts.push(script);
     }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -346,7 +370,7 @@ async fn pgbench(
         "-T".to_owned(),
         seconds.max(1).to_string(),
     ];
-    for script in &scripts {
+    for script in &scripts.paths {
         args.push("-f".to_owned());
         args.push(script.display().to_string());
     }
@@ -354,14 +378,13 @@ async fn pgbench(
         "pgbench -n -c {c} -j {threads} -T {} -f ticket-0.sql ... -f ticket-{}.sql DATABASE_URL \
          (each script the select of one ticket)",
         seconds.max(1),
-        scripts.len() - 1
+        scripts.paths.len() - 1
     );
     let output = tokio::process::Command::new("pgbench")
         .args(&args)
         .arg(database_url)
         .output()
         .await;
-    let _ = std::fs::remove_dir_all(&folder);
     let output = output.map_err(|e| format!("cannot run pgbench: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
