@@ -172,16 +172,24 @@ pub fn routes(
         .nest("/api/docs", service.swagger_ui())
         .nest("/", service)
         .with(CookieJarManager::new())
-        .data(db)
-        .data(reads)
-        .data(sessions)
-        .data(orders)
-        .data(admission)
-        .data(passwords)
-        .data(limiter)
-        .data(bus)
-        .data(metrics.clone())
-        .data(currency)
+        .around({
+            let shared = Shared {
+                db,
+                reads,
+                sessions,
+                orders,
+                admission,
+                passwords,
+                limiter,
+                bus,
+                metrics: metrics.clone(),
+                currency,
+            };
+            move |ep, mut req| {
+                shared.put_on(&mut req);
+                async move { ep.call(req).await }
+            }
+        })
         .around(move |ep, req| limit_body(ep, req, body_limit))
         .around(|ep, req| error::render_errors(ep, req, openapi::allowed_methods))
         .map_to_response()
@@ -195,6 +203,38 @@ pub fn routes(
         .around(move |ep, req| request_log::log_requests(ep, req, metrics.clone()))
         .map_to_response()
         .boxed()
+}
+
+/// What the handlers take as `Data<&T>`, put on every request by one layer: one `.data(..)`
+/// layer each would nest ten futures, and every request's state would be moved through all ten
+/// (`memmove` was the server's largest cost in a profile of the reads, docs/performance.md).
+struct Shared {
+    db: DatabaseConnection,
+    reads: database::Reads,
+    sessions: Sessions,
+    orders: OrderClient,
+    admission: orders::Admission,
+    passwords: Passwords,
+    limiter: CredentialLimiter,
+    bus: health::EventsHealth,
+    metrics: telemetry::Metrics,
+    currency: crate::json::Currency,
+}
+
+impl Shared {
+    fn put_on(&self, req: &mut Request) {
+        let data = req.extensions_mut();
+        data.insert(self.db.clone());
+        data.insert(self.reads.clone());
+        data.insert(self.sessions.clone());
+        data.insert(self.orders.clone());
+        data.insert(self.admission.clone());
+        data.insert(self.passwords.clone());
+        data.insert(self.limiter.clone());
+        data.insert(self.bus.clone());
+        data.insert(self.metrics.clone());
+        data.insert(self.currency.clone());
+    }
 }
 
 /// `GET /api/openapi.json`: the document, with its links, made once.
