@@ -81,6 +81,9 @@ pub async fn compare(
     let Some(url) = database_url else {
         return whole(Err("the database is not known (pass --database-url)".into())).await;
     };
+    if !is_postgres(url) {
+        return whole(Err("the database is not PostgreSQL".into())).await;
+    }
     let turn = seconds.clamp(1, TURN_SECONDS);
     let turns = seconds.div_ceil(turn).max(1);
     let mut api = Reads {
@@ -104,7 +107,7 @@ pub async fn compare(
         };
         let database = match database {
             Ok(database) => database,
-            // Not PostgreSQL, no pgbench: the API reads in one go.
+            // No pgbench here: the API reads in one go.
             Err(why) if pair == 0 => return whole(Err(why)).await,
             Err(why) => bail!("pgbench failed in turn {}: {why}", pair + 1),
         };
@@ -298,9 +301,10 @@ pub struct Pgbench {
     pub command: String,
 }
 
-/// pgbench's scripts, one per ticket, written once for all the turns; removed when dropped.
+/// pgbench's scripts, one per ticket, written once for all the turns in a new folder of their
+/// own; the folder goes when this is dropped.
 struct Scripts {
-    folder: std::path::PathBuf,
+    folder: tempfile::TempDir,
     paths: Vec<std::path::PathBuf>,
 }
 
@@ -313,9 +317,12 @@ impl Scripts {
                 ticket_ids.len()
             ));
         }
-        let folder = std::env::temp_dir().join(format!("ticketing-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&folder)
-            .map_err(|e| format!("cannot make {}: {e}", folder.display()))?;
+        // A folder no one else uses: the embedded server's data folder is
+        // `ticketing-bench-<pid>`, and removing the scripts once removed it with them.
+        let folder = tempfile::Builder::new()
+            .prefix("ticketing-pgbench-")
+            .tempdir()
+            .map_err(|e| format!("cannot make a folder for pgbench's scripts: {e}"))?;
         let scripts = Scripts {
             folder,
             paths: Vec::with_capacity(ticket_ids.len()),
@@ -326,7 +333,7 @@ impl Scripts {
             .try_fold(scripts, |mut scripts, (i, id)| {
                 let uuid =
                     uuid::Uuid::parse_str(id).map_err(|e| format!("not a ticket id: {e}"))?;
-                let path = scripts.folder.join(format!("ticket-{i}.sql"));
+                let path = scripts.folder.path().join(format!("ticket-{i}.sql"));
                 std::fs::write(
                     &path,
                     format!(
@@ -341,23 +348,18 @@ impl Scripts {
     }
 }
 
-impl Drop for Scripts {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.folder);
-    }
+fn is_postgres(database_url: &str) -> bool {
+    database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
 }
 
-/// Runs pgbench against `database_url` for `seconds` with `scripts`, or says why it could not
-/// (not PostgreSQL, pgbench not installed, it failed).
+/// Runs pgbench against `database_url` (PostgreSQL) for `seconds` with `scripts`, or says why it
+/// could not (pgbench not installed, it failed).
 async fn pgbench(
     database_url: &str,
     scripts: &Scripts,
     c: usize,
     seconds: u64,
 ) -> Result<Pgbench, String> {
-    if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-        return Err("the database is not PostgreSQL".into());
-    }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(c);

@@ -424,3 +424,64 @@ async fn more_workers_can_join_with_the_worker_command() {
     let _ = dev.0.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `ticketing bench --embedded`, as the README and docs/performance.md run it, in miniature: on
+/// SQLite, or with `TEST_DATABASE_URL` on a new database of that PostgreSQL server with pgbench's
+/// turns. It runs to the end, every request succeeds, the invariants agree, and the figures are
+/// written. (A pgbench scripts folder that shared the data folder's name once took the SQLite
+/// file with it before the invariant check.)
+#[tokio::test]
+async fn bench_runs_to_the_end_on_embedded_defaults() {
+    let dir = std::env::temp_dir().join(format!(
+        "ticketing-bench-test-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let figures = dir.join("figures.json");
+    let postgres = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| url.starts_with("postgres"));
+    let mut command = tokio::process::Command::new(support::binary::ticketing());
+    command
+        .args(["bench", "--embedded", "-n", "6", "-c", "3", "--rounds", "1"])
+        .args(["--read-seconds", "2", "--sign-ins", "2", "--json"])
+        .arg(&figures)
+        .current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("TEMPORAL_ADDRESS")
+        .env_remove("NATS_URL")
+        .kill_on_drop(true);
+    if let Some(url) = &postgres {
+        command.env("DATABASE_URL", url);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(300), command.output())
+        .await
+        .expect("the benchmark ends within 5 minutes")
+        .expect("the ticketing binary starts");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "`ticketing bench` failed ({}):\n{stderr}",
+        output.status
+    );
+    let figures: Value = serde_json::from_slice(&std::fs::read(&figures).unwrap()).unwrap();
+    assert_eq!(figures["lifecycles"], 6, "{figures:#}");
+    assert_eq!(figures["errors"], 0, "{figures:#}");
+    assert_eq!(
+        figures["disagreements"], 0,
+        "the invariants were checked: {figures:#}"
+    );
+    assert!(
+        figures["ticket_reads_per_second"].as_f64().unwrap() > 0.0,
+        "{figures:#}"
+    );
+    if postgres.is_some() {
+        assert!(
+            figures["pgbench_reads_per_second"]
+                .as_f64()
+                .is_some_and(|tps| tps > 0.0),
+            "pgbench ran beside the API's reads:\n{stderr}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
