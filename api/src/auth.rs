@@ -40,6 +40,15 @@ pub struct Claims {
 /// process is seen within this (through this one, at once).
 pub const SESSION_VERSION_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// What signs a request in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionBy {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// The `session` cookie.
+    Cookie,
+}
+
 /// Issues and checks session tokens; shared by every request.
 #[derive(Clone)]
 pub struct Sessions(Arc<SessionsInner>);
@@ -158,6 +167,16 @@ impl Sessions {
     /// The signed-in user of a request, by bearer token (the scheme's name in any case, as RFC
     /// 9110 says) or else by cookie.
     pub async fn of_request(&self, req: &Request) -> Option<Claims> {
+        self.session_of(req).await.map(|(claims, _)| claims)
+    }
+
+    /// Which of the request's credentials signs it in, as [`Sessions::of_request`] picks: a valid
+    /// bearer token first, else a valid cookie; `None` when neither is valid.
+    pub async fn signed_in_by(&self, req: &Request) -> Option<SessionBy> {
+        self.session_of(req).await.map(|(_, by)| by)
+    }
+
+    async fn session_of(&self, req: &Request) -> Option<(Claims, SessionBy)> {
         let bearer = req
             .headers()
             .get(poem::http::header::AUTHORIZATION)
@@ -168,10 +187,11 @@ impl Sessions {
         if let Some(token) = bearer
             && let Some(claims) = self.verify(&token).await
         {
-            return Some(claims);
+            return Some((claims, SessionBy::Bearer));
         }
         let cookie = req.cookie().get(COOKIE)?;
-        self.verify_cookie_value(cookie.value_str()).await
+        let claims = self.verify_cookie_value(cookie.value_str()).await?;
+        Some((claims, SessionBy::Cookie))
     }
 
     async fn verify_cookie_value(&self, value: &str) -> Option<Claims> {

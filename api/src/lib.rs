@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bare_errors;
+pub mod cross_site;
 pub mod error;
 pub mod health;
 pub mod idempotency;

@@ -73,6 +73,7 @@ pub fn document_at(public_url: Option<&str>) -> String {
             response.insert("links".to_owned(), links);
         }
     }
+    crate::cross_site::document(&mut document);
     serde_json::to_string_pretty(&document).expect("a document serializes")
 }
 

@@ -17,7 +17,7 @@ use crate::{
     Settings,
     auth::{Passwords, Sessions},
     bare_errors::JsonErrors,
-    error, health, limits,
+    cross_site, error, health, limits,
     limits::CredentialLimiter,
     openapi, orders, request_log, security_headers,
 };
@@ -164,6 +164,7 @@ pub fn routes(
         https,
     } = guards;
     let service = openapi::service_at(public_url.as_deref());
+    let site = cross_site::Site::new(public_url.as_deref());
     let api = Route::new()
         .at(
             "/api/openapi.json",
@@ -171,6 +172,11 @@ pub fn routes(
         )
         .nest("/api/docs", service.swagger_ui())
         .nest("/", service)
+        // Inside the cookie jar and the shared state, which it reads.
+        .around(move |ep, req| {
+            let site = site.clone();
+            async move { cross_site::refuse(ep, req, &site).await }
+        })
         .with(CookieJarManager::new())
         .around({
             let shared = Shared {

@@ -1,5 +1,7 @@
 mod burst;
+mod card_tokens;
 mod check;
+mod cross_site;
 mod errors;
 mod generated_client;
 mod health;
@@ -10,6 +12,8 @@ mod openapi;
 mod operator;
 mod orders;
 mod payments;
+mod price_text;
+mod query_text;
 mod races;
 mod security;
 mod ticket_versions;

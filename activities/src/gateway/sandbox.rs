@@ -1,13 +1,101 @@
-//! The built-in gateway: no network, the card processor's test tokens, an in-memory record.
+//! The built-in gateway: no network, the card processor's (Stripe's) test tokens, an in-memory
+//! record.
+//!
+//! Only the tokens below are known; like Stripe, any other token (`tok_nonsense`, `visa`, an
+//! empty one) is refused as "No such token", which the API answers as an invalid card (400,
+//! nothing charged, the order open to pay again).
+//!
+//! | token | outcome | message |
+//! |---|---|---|
+//! | `tok_visa`, `tok_visa_debit`, `tok_mastercard`, `tok_mastercard_debit`, `tok_mastercard_prepaid`, `tok_amex`, `tok_discover`, `tok_diners`, `tok_jcb`, `tok_unionpay` | charged | |
+//! | `tok_bypassPending`, `tok_domesticPricing`, `tok_riskLevelElevated` | charged | |
+//! | `tok_chargeDeclined`, `tok_chargeCustomerFail` | declined | Your card was declined. |
+//! | `tok_chargeDeclinedInsufficientFunds` | declined | Your card has insufficient funds. |
+//! | `tok_chargeDeclinedFraudulent`, `tok_chargeDeclinedLostCard`, `tok_chargeDeclinedStolenCard`, `tok_riskLevelHighest` | declined | Your card was declined. |
+//! | `tok_chargeDeclinedExpiredCard` | declined | Your card has expired. |
+//! | `tok_chargeDeclinedIncorrectCvc` | declined | Your card's security code is incorrect. |
+//! | `tok_chargeDeclinedProcessingError` | declined | An error occurred while processing your card. Try again in a little bit. |
+//! | `tok_chargeDeclinedVelocityLimitExceeded` | declined | Your card was declined for making repeated attempts too frequently or exceeding its amount limit. |
+//! | `tok_invalid` | invalid | Invalid card token: tok_invalid |
+//! | anything else | invalid | No such token: '<token>' |
+//!
+//! (The tests' fake Stripe, `tests/support/fake_stripe.rs`, has tokens of its own, such as
+//! `tok_slow`, for the Stripe gateway; they mean nothing here.)
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{ChargeOutcome, ChargeRequest, GatewayError, PaymentGateway};
 
-/// The test token that is always declined.
-const DECLINED_TOKEN: &str = "tok_chargeDeclined";
-/// The test token that is always refused as invalid.
-const INVALID_TOKEN: &str = "tok_invalid";
+/// What a known test token does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TestCard {
+    /// Charged.
+    Succeeds,
+    /// Declined with the processor's message.
+    Declined(&'static str),
+    /// Refused as invalid with this message.
+    Invalid(&'static str),
+}
+
+/// The processor's generic decline.
+const DECLINED: &str = "Your card was declined.";
+
+/// Every token the sandbox knows, as the card processor's test mode answers it (see the module's
+/// table).
+const TEST_TOKENS: &[(&str, TestCard)] = &[
+    // Cards that are charged, by brand.
+    ("tok_visa", TestCard::Succeeds),
+    ("tok_visa_debit", TestCard::Succeeds),
+    ("tok_mastercard", TestCard::Succeeds),
+    ("tok_mastercard_debit", TestCard::Succeeds),
+    ("tok_mastercard_prepaid", TestCard::Succeeds),
+    ("tok_amex", TestCard::Succeeds),
+    ("tok_discover", TestCard::Succeeds),
+    ("tok_diners", TestCard::Succeeds),
+    ("tok_jcb", TestCard::Succeeds),
+    ("tok_unionpay", TestCard::Succeeds),
+    // Charged, with a behaviour that does not matter here.
+    ("tok_bypassPending", TestCard::Succeeds),
+    ("tok_domesticPricing", TestCard::Succeeds),
+    ("tok_riskLevelElevated", TestCard::Succeeds),
+    // Declined.
+    ("tok_chargeDeclined", TestCard::Declined(DECLINED)),
+    ("tok_chargeCustomerFail", TestCard::Declined(DECLINED)),
+    (
+        "tok_chargeDeclinedInsufficientFunds",
+        TestCard::Declined("Your card has insufficient funds."),
+    ),
+    ("tok_chargeDeclinedFraudulent", TestCard::Declined(DECLINED)),
+    ("tok_chargeDeclinedLostCard", TestCard::Declined(DECLINED)),
+    ("tok_chargeDeclinedStolenCard", TestCard::Declined(DECLINED)),
+    ("tok_riskLevelHighest", TestCard::Declined(DECLINED)),
+    (
+        "tok_chargeDeclinedExpiredCard",
+        TestCard::Declined("Your card has expired."),
+    ),
+    (
+        "tok_chargeDeclinedIncorrectCvc",
+        TestCard::Declined("Your card's security code is incorrect."),
+    ),
+    (
+        "tok_chargeDeclinedProcessingError",
+        TestCard::Declined(
+            "An error occurred while processing your card. Try again in a little bit.",
+        ),
+    ),
+    (
+        "tok_chargeDeclinedVelocityLimitExceeded",
+        TestCard::Declined(
+            "Your card was declined for making repeated attempts too frequently or exceeding \
+             its amount limit.",
+        ),
+    ),
+    // Refused as invalid.
+    (
+        "tok_invalid",
+        TestCard::Invalid("Invalid card token: tok_invalid"),
+    ),
+];
 
 /// One successful charge, kept so that a retry with the same key replays it.
 #[derive(Debug, Clone)]
@@ -18,12 +106,9 @@ struct Charge {
     currency: String,
 }
 
-/// An offline gateway that follows the card processor's test tokens.
-///
-/// - `tok_chargeDeclined` is declined ("Your card was declined.");
-/// - `tok_invalid` is refused as invalid;
-/// - any other token starting with `tok_` is charged, with the id `ch_sandbox_<key without dashes>`;
-/// - anything else (including an empty token) is refused as "No such token".
+/// An offline gateway that follows the card processor's test tokens (the module's table): a
+/// token that is charged gets the id `ch_sandbox_<key without dashes>`; an unknown one is refused
+/// as "No such token".
 ///
 /// Idempotent: once a key has been charged, every later request with that key returns the same
 /// charge and records nothing new (a different amount or currency under the same key is refused as
@@ -59,18 +144,22 @@ impl SandboxGateway {
 
 /// The outcome of a first attempt, from the token alone.
 fn outcome_for_token(request: &ChargeRequest) -> ChargeOutcome {
-    match request.token.as_str() {
-        DECLINED_TOKEN => ChargeOutcome::Declined {
-            message: "Your card was declined.".to_owned(),
-        },
-        INVALID_TOKEN => ChargeOutcome::Invalid {
-            message: format!("Invalid card token: {INVALID_TOKEN}"),
-        },
-        token if token.starts_with("tok_") => ChargeOutcome::Charged {
+    let known = TEST_TOKENS
+        .iter()
+        .find(|(token, _)| *token == request.token)
+        .map(|&(_, card)| card);
+    match known {
+        Some(TestCard::Succeeds) => ChargeOutcome::Charged {
             charge_id: format!("ch_sandbox_{}", request.idempotency_key.replace('-', "")),
         },
-        token => ChargeOutcome::Invalid {
-            message: format!("No such token: '{token}'"),
+        Some(TestCard::Declined(message)) => ChargeOutcome::Declined {
+            message: message.to_owned(),
+        },
+        Some(TestCard::Invalid(message)) => ChargeOutcome::Invalid {
+            message: message.to_owned(),
+        },
+        None => ChargeOutcome::Invalid {
+            message: format!("No such token: '{}'", request.token),
         },
     }
 }
@@ -174,16 +263,93 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn any_other_tok_token_is_charged() {
+    async fn every_card_brand_is_charged() {
         let sandbox = SandboxGateway::new();
-        for token in ["tok_mastercard", "tok_amex", "tok_"] {
+        let brands = [
+            "tok_visa",
+            "tok_visa_debit",
+            "tok_mastercard",
+            "tok_mastercard_debit",
+            "tok_mastercard_prepaid",
+            "tok_amex",
+            "tok_discover",
+            "tok_diners",
+            "tok_jcb",
+            "tok_unionpay",
+        ];
+        for token in brands {
             let outcome = sandbox.charge(&request(token, token)).await;
             assert!(
                 matches!(outcome, Ok(ChargeOutcome::Charged { .. })),
                 "{token}: {outcome:?}"
             );
         }
-        assert_eq!(sandbox.charges().len(), 3);
+        assert_eq!(sandbox.charges().len(), brands.len());
+    }
+
+    #[tokio::test]
+    async fn the_decline_tokens_are_declined_with_the_processors_message() {
+        let sandbox = SandboxGateway::new();
+        let cases = [
+            ("tok_chargeDeclined", "Your card was declined."),
+            (
+                "tok_chargeDeclinedInsufficientFunds",
+                "Your card has insufficient funds.",
+            ),
+            ("tok_chargeDeclinedFraudulent", "Your card was declined."),
+            ("tok_chargeDeclinedLostCard", "Your card was declined."),
+            ("tok_chargeDeclinedStolenCard", "Your card was declined."),
+            ("tok_chargeDeclinedExpiredCard", "Your card has expired."),
+            (
+                "tok_chargeDeclinedIncorrectCvc",
+                "Your card's security code is incorrect.",
+            ),
+            (
+                "tok_chargeDeclinedProcessingError",
+                "An error occurred while processing your card. Try again in a little bit.",
+            ),
+        ];
+        for (token, message) in cases {
+            let outcome = sandbox.charge(&request(token, token)).await.ok();
+            assert_eq!(
+                outcome,
+                Some(ChargeOutcome::Declined {
+                    message: message.to_owned()
+                }),
+                "{token}"
+            );
+        }
+        assert!(sandbox.charges().is_empty(), "nothing was charged");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_token_is_no_such_token_even_with_the_tok_prefix() {
+        let sandbox = SandboxGateway::new();
+        for token in ["tok_", "tok_nonsense", "tok_Visa", "tok_visa ", "tok_slow"] {
+            let outcome = sandbox.charge(&request(token, token)).await.ok();
+            assert_eq!(
+                outcome,
+                Some(ChargeOutcome::Invalid {
+                    message: format!("No such token: '{token}'")
+                }),
+                "{token:?}"
+            );
+        }
+        assert!(sandbox.charges().is_empty(), "nothing was charged");
+    }
+
+    #[test]
+    fn every_token_is_listed_once_and_in_the_modules_table() {
+        let table = include_str!("sandbox.rs");
+        let mut seen = std::collections::HashSet::new();
+        for (token, _) in TEST_TOKENS {
+            assert!(seen.insert(*token), "{token} is listed twice");
+            assert!(
+                table.contains(&format!("//! | `{token}`"))
+                    || table.contains(&format!(", `{token}`")),
+                "{token} is missing from the module's documentation"
+            );
+        }
     }
 
     #[tokio::test]

@@ -30,7 +30,8 @@ const RESERVED: &str = "Cannot edit a reserved ticket";
 pub struct TicketInput {
     /// Not blank, at most 200 characters, no control characters; stored trimmed.
     title: Input<Text<rules::Title>>,
-    /// Greater than 0, at most 2 decimals, at most 1,000,000.
+    /// Greater than 0, at most 2 decimals, at most 1,000,000: a JSON number, or a string of
+    /// digits with an optional decimal point (no sign, exponent or spaces).
     price: Input<DecimalText>,
 }
 
@@ -44,8 +45,7 @@ impl TicketInput {
             ),
             (
                 "price",
-                self.price
-                    .parse(|d| Money::parse_price(&d.0), Money::NOT_POSITIVE),
+                self.price.parse(|d| d.price(), Money::NOT_POSITIVE),
             ),
         )
     }
@@ -151,15 +151,21 @@ fn search(
             }
             Some(needle).filter(|n| !n.is_empty())
         }
-        _ => None,
+        // A control character (NUL above all): no title holds one.
+        Some(Input::Malformed) => {
+            errors.push(invalid("q", "q must not contain control characters"));
+            None
+        }
+        Some(Input::Missing) | None => None,
     };
     let mut bound = |name: &'static str, given: PriceParam| {
-        let text = match given {
-            None => return None,
-            Some(Input::Given(text)) => text.0,
-            Some(_) => String::new(),
+        let cents = match given {
+            None | Some(Input::Missing) => return None,
+            Some(Input::Given(text)) => price_bound(&text.0),
+            // A control character: not an amount either.
+            Some(Input::Malformed) => Err(()),
         };
-        match price_bound(&text) {
+        match cents {
             Ok(cents) => cents,
             Err(()) => {
                 errors.push(invalid(
@@ -238,7 +244,7 @@ impl TicketsApi {
         limit: Query<Limit>,
         /// How many to skip (0 when absent).
         offset: Query<Offset>,
-        /// Only titles that contain this (any case).
+        /// Only titles that contain this (any case); no control characters.
         q: Query<Option<Input<Text<rules::Search>>>>,
         /// The lowest price, in major units (e.g. `10` or `19.99`).
         #[oai(name = "minPrice")]

@@ -616,7 +616,8 @@ export interface components {
             /** @description Not blank, at most 200 characters, no control characters; stored trimmed. */
             title: string;
             /**
-             * @description Greater than 0, at most 2 decimals, at most 1,000,000.
+             * @description Greater than 0, at most 2 decimals, at most 1,000,000: a JSON number, or a string of
+             *     digits with an optional decimal point (no sign, exponent or spaces).
              * @example 19.99
              */
             price: number | string;
@@ -747,6 +748,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Errors"];
                 };
             };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
             /** @description The request body is larger than the limit */
             413: {
                 headers: {
@@ -823,6 +833,15 @@ export interface operations {
             };
             /** @description Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -911,6 +930,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Errors"];
                 };
             };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
             /** @description The request body is larger than the limit */
             413: {
                 headers: {
@@ -981,6 +1009,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Empty"];
                 };
             };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
             /** @description Something unexpected went wrong; details are only in the server's log */
             500: {
                 headers: {
@@ -1038,7 +1075,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many to skip (0 when absent). */
                 offset?: number;
-                /** @description Only titles that contain this (any case). */
+                /** @description Only titles that contain this (any case); no control characters. */
                 q?: string;
                 /** @description The lowest price, in major units (e.g. `10` or `19.99`). */
                 minPrice?: string;
@@ -1128,6 +1165,15 @@ export interface operations {
             };
             /** @description Not signed in, or not the owner */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1259,6 +1305,15 @@ export interface operations {
             };
             /** @description Not signed in, or not the owner */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1494,6 +1549,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Errors"];
                 };
             };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
             /** @description No such resource (or a malformed id) */
             404: {
                 headers: {
@@ -1647,6 +1711,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Errors"];
                 };
             };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
             /** @description No such resource (or a malformed id) */
             404: {
                 headers: {
@@ -1785,6 +1858,15 @@ export interface operations {
             };
             /** @description The card was declined (the message is the payment provider's); the order is cancelled */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -125,6 +125,12 @@ fn search_errors(
             let (label, typed) = match field.as_deref() {
                 Some("minPrice") => ("Price from", &listing.min),
                 Some("maxPrice") => ("Price to", &listing.max),
+                // A title search with a control character (NUL, a tab, ...).
+                Some("q") if message.contains("control characters") => {
+                    let words = "Title: Enter words without control characters (such as NUL, \
+                                 tabs or line breaks)";
+                    return (field, words.to_owned());
+                }
                 _ => return (field, message),
             };
             let problem = price_problem(typed).unwrap_or("Enter a number like 19.99");
@@ -334,9 +340,15 @@ pub async fn create(req: &Request, web: Data<&Arc<Web>>, form: Form) -> Response
         Err(refused) => return *refused,
     };
     let (title, price) = (field(&form, "title"), field(&form, "price"));
+    // The API takes a price string exactly as its pattern says; what a person types around it is
+    // no part of it.
     let reply = web
         .backend
-        .post(req, "/api/tickets", json!({"title": title, "price": price}))
+        .post(
+            req,
+            "/api/tickets",
+            json!({"title": title, "price": price.trim()}),
+        )
         .await;
     if reply.ok() {
         let id = reply.body["id"].as_str().unwrap_or_default();
@@ -471,7 +483,7 @@ pub async fn edit(
             req,
             Method::PUT,
             &path,
-            Some(json!({"title": title, "price": price})),
+            Some(json!({"title": title, "price": price.trim()})),
         )
         .await;
     let back = format!("/tickets/{id}");
