@@ -9,7 +9,8 @@ RUN cargo build --release --locked --bin ticketing \
     && cp target/release/ticketing /usr/local/bin/ticketing
 
 FROM debian:bookworm-slim
-# ca-certificates: TLS to Temporal Cloud, Stripe, NATS; curl: the compose file's health check.
+# ca-certificates: TLS to Temporal Cloud, Stripe, NATS; curl: the compose file's health checks
+# (api, worker, relay).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \

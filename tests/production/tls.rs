@@ -341,3 +341,170 @@ async fn the_binary_reaches_temporal_over_tls_as_the_temporal_cli_would() {
     assert_eq!(said.trim().lines().count(), 1, "{said}");
     assert!(said.contains("client certificate"), "{said}");
 }
+
+#[tokio::test]
+async fn an_https_address_alone_turns_tls_on() {
+    let certificates = Certificates::make();
+    let proxy = TlsProxy::start(&certificates, support::temporal::shared_address());
+
+    // No TEMPORAL_TLS*, no API key: the https:// URL says TLS, with the system's roots (here
+    // the test CA, through SSL_CERT_FILE, which the native roots honour).
+    let (code, said) = check_with(&[
+        (
+            "TEMPORAL_ADDRESS",
+            format!("https://localhost:{}", proxy.tls),
+        ),
+        ("SSL_CERT_FILE", certificates.path("ca.pem")),
+    ])
+    .await;
+    assert_eq!(code, Some(0), "{said}");
+
+    // Only the CA, to an IP address: no TLS flag needed either.
+    let (code, said) = check_with(&[
+        (
+            "TEMPORAL_ADDRESS",
+            format!("https://127.0.0.1:{}", proxy.tls),
+        ),
+        (
+            "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+            certificates.path("ca.pem"),
+        ),
+    ])
+    .await;
+    assert_eq!(code, Some(0), "{said}");
+}
+
+/// `ticketing <command>` with these variables (and a database it never reaches): its exit code
+/// and its standard error, which must come within seconds.
+async fn start_with(command: &str, vars: &[(&str, String)]) -> (Option<i32>, String) {
+    let mut process = tokio::process::Command::new(support::binary::ticketing());
+    process
+        .arg(command)
+        .env("DATABASE_URL", "sqlite::memory:")
+        .env("JWT_KEY", "a-test-key-that-is-at-least-32-characters")
+        .env("TEMPORAL_ADDRESS", "https://localhost:1")
+        .stdin(Stdio::null());
+    for name in [
+        "TEMPORAL_NAMESPACE",
+        "TEMPORAL_API_KEY",
+        "TEMPORAL_TLS",
+        "TEMPORAL_TLS_CLIENT_CERT_PATH",
+        "TEMPORAL_TLS_CLIENT_KEY_PATH",
+        "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+        "TEMPORAL_TLS_SERVER_NAME",
+        "TEMPORAL_CONFIG_FILE",
+        "TEMPORAL_PROFILE",
+        "NATS_URL",
+    ] {
+        process.env_remove(name);
+    }
+    process.envs(vars.iter().map(|(k, v)| (*k, v.as_str())));
+    let output = tokio::time::timeout(Duration::from_secs(10), process.output())
+        .await
+        .unwrap_or_else(|_| panic!("`ticketing {command}` stops at once"))
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_file_setting_that_cannot_be_read_is_named_at_start_up() {
+    let certificates = Certificates::make();
+    let missing = certificates.path("no-such-ca.pem");
+    let ca = certificates.path("ca.pem");
+    let cases = [
+        (
+            "worker",
+            vec![("TEMPORAL_TLS_SERVER_CA_CERT_PATH", missing.clone())],
+            &missing,
+            "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+        ),
+        (
+            "serve",
+            vec![("TEMPORAL_TLS_SERVER_CA_CERT_PATH", missing.clone())],
+            &missing,
+            "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+        ),
+        (
+            "worker",
+            vec![
+                ("TEMPORAL_TLS_SERVER_CA_CERT_PATH", ca.clone()),
+                ("TEMPORAL_TLS_CLIENT_CERT_PATH", missing.clone()),
+                (
+                    "TEMPORAL_TLS_CLIENT_KEY_PATH",
+                    certificates.path("client.key"),
+                ),
+            ],
+            &missing,
+            "TEMPORAL_TLS_CLIENT_CERT_PATH",
+        ),
+        (
+            "worker",
+            vec![
+                (
+                    "TEMPORAL_TLS_CLIENT_CERT_PATH",
+                    certificates.path("client.pem"),
+                ),
+                ("TEMPORAL_TLS_CLIENT_KEY_PATH", missing.clone()),
+            ],
+            &missing,
+            "TEMPORAL_TLS_CLIENT_KEY_PATH",
+        ),
+        (
+            "serve",
+            vec![
+                ("TEMPORAL_CONFIG_FILE", missing.clone()),
+                ("TEMPORAL_PROFILE", "production".to_owned()),
+            ],
+            &missing,
+            "TEMPORAL_CONFIG_FILE",
+        ),
+    ];
+    for (command, vars, path, setting) in cases {
+        let (code, said) = start_with(command, &vars).await;
+        assert_ne!(code, Some(0), "{command} {vars:?}: {said}");
+        assert_eq!(said.trim().lines().count(), 1, "{command} {vars:?}: {said}");
+        assert!(said.contains(path), "{command} {vars:?}: {said}");
+        assert!(said.contains(setting), "{command} {vars:?}: {said}");
+    }
+
+    // A profile's path that cannot be read: the key, the profile and the file are named.
+    let config = certificates.dir.join("temporal.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile.production]\naddress = \"localhost:1\"\n\
+             [profile.production.tls]\nserver_ca_cert_path = \"{missing}\"\n"
+        ),
+    )
+    .unwrap();
+    let (code, said) = start_with(
+        "worker",
+        &[
+            ("TEMPORAL_CONFIG_FILE", config.display().to_string()),
+            ("TEMPORAL_PROFILE", "production".to_owned()),
+        ],
+    )
+    .await;
+    assert_ne!(code, Some(0), "{said}");
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
+    for part in [
+        missing.as_str(),
+        "server_ca_cert_path",
+        "production",
+        &config.display().to_string(),
+    ] {
+        assert!(said.contains(part), "{part}: {said}");
+    }
+
+    // An https:// address with TLS turned off explicitly: refused at once, naming both.
+    let (code, said) = start_with("worker", &[("TEMPORAL_TLS", "false".to_owned())]).await;
+    assert_ne!(code, Some(0), "{said}");
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
+    assert!(
+        said.contains("TEMPORAL_ADDRESS") && said.contains("TEMPORAL_TLS=false"),
+        "{said}"
+    );
+}

@@ -384,10 +384,10 @@ fn available_memory_mib() -> Option<usize> {
 
 #[derive(Debug, Args)]
 pub struct TemporalArgs {
-    /// Temporal frontend: `host:port`, or a URL (`https://ns.acct.tmprl.cloud:7233`). TLS, a
-    /// client certificate or an API key come from TEMPORAL_TLS*, TEMPORAL_API_KEY or a profile
-    /// of TEMPORAL_CONFIG_FILE, as for the `temporal` CLI. `dev` starts its own dev server when
-    /// this is not set.
+    /// Temporal frontend: `host:port`, or a URL (`https://ns.acct.tmprl.cloud:7233`; https turns
+    /// TLS on, with the system's CAs unless one is configured). TLS, a client certificate or an
+    /// API key come from TEMPORAL_TLS*, TEMPORAL_API_KEY or a profile of TEMPORAL_CONFIG_FILE, as
+    /// for the `temporal` CLI. `dev` starts its own dev server when this is not set.
     #[arg(long, env = "TEMPORAL_ADDRESS", value_name = "TEMPORAL_ADDRESS")]
     pub temporal_address: Option<String>,
 

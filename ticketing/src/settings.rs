@@ -35,6 +35,8 @@ impl TemporalArgs {
                  TEMPORAL_TLS*, TEMPORAL_API_KEY) is not usable: {e}"
             ))
         })?;
+        // A certificate or key file that cannot be read stops start-up now, naming it.
+        access.check_files().map_err(ConfigError)?;
         let address = self
             .temporal_address
             .clone()
@@ -81,6 +83,8 @@ impl TemporalArgs {
                 "TEMPORAL_ADDRESS must be host:port or an http(s) URL, not {address:?}"
             )));
         }
+        // An https:// address means TLS, whatever else is (not) configured.
+        let access = access.for_address(&address).map_err(ConfigError)?;
         let namespace = namespace.unwrap_or_else(|| "default".to_owned());
         for (name, value) in [
             ("TEMPORAL_NAMESPACE", &namespace),

@@ -2,12 +2,12 @@
 //! SDK's environment configuration, the `temporal` CLI's conventions), and a client that waits
 //! for a server that is still starting.
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
 use anyhow::Context;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, tonic};
 use temporalio_common::{
-    envconfig::ClientConfigProfile,
+    envconfig::{ClientConfigProfile, ClientConfigTLS, DataSource},
     protos::temporal::api::workflowservice::v1::GetSystemInfoRequest,
 };
 
@@ -46,9 +46,81 @@ impl TemporalAccess {
     /// (`TEMPORAL_PROFILE`, else `default`; the CLI's default path when unset) with the
     /// `TEMPORAL_*` variables on top.
     pub fn from_environment() -> Result<TemporalAccess, String> {
+        // The SDK takes a config file it cannot find for an empty one: one named on purpose must
+        // be there.
+        if let Some(path) = std::env::var_os("TEMPORAL_CONFIG_FILE").filter(|p| !p.is_empty()) {
+            std::fs::read(&path).map_err(|e| {
+                format!(
+                    "cannot read {} (TEMPORAL_CONFIG_FILE): {e}",
+                    Path::new(&path).display()
+                )
+            })?;
+        }
         temporalio_common::envconfig::load_client_config_profile(Default::default(), None)
             .map(TemporalAccess)
             .map_err(|e| e.to_string())
+    }
+
+    /// Reads every file the configuration names (the server's CA, the client's certificate and
+    /// key), so that one that cannot be read stops start-up with its path and the setting that
+    /// names it, rather than with the SDK's bare "No such file or directory" at connection time.
+    pub fn check_files(&self) -> Result<(), String> {
+        let Some(tls) = &self.0.tls else {
+            return Ok(());
+        };
+        for (source, variable, key) in [
+            (
+                &tls.server_ca_cert,
+                "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+                "server_ca_cert_path",
+            ),
+            (
+                &tls.client_cert,
+                "TEMPORAL_TLS_CLIENT_CERT_PATH",
+                "client_cert_path",
+            ),
+            (
+                &tls.client_key,
+                "TEMPORAL_TLS_CLIENT_KEY_PATH",
+                "client_key_path",
+            ),
+        ] {
+            let Some(DataSource::Path(path)) = source else {
+                continue;
+            };
+            if let Err(e) = std::fs::read(path) {
+                return Err(format!(
+                    "cannot read {path} ({}): {e}",
+                    setting_of(variable, key, path)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The access for `address`: an `https://` URL turns TLS on (with the system's roots unless
+    /// a CA is configured), as the URL says; with TLS turned off explicitly it is refused.
+    pub fn for_address(mut self, address: &str) -> Result<TemporalAccess, String> {
+        let https = address
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+        if !https || self.uses_tls() {
+            return Ok(self);
+        }
+        if self
+            .0
+            .tls
+            .as_ref()
+            .is_some_and(|tls| tls.disabled == Some(true))
+        {
+            return Err(format!(
+                "TEMPORAL_ADDRESS {address} is an https:// URL, but TLS is turned off \
+                 (TEMPORAL_TLS=false, or `disabled` in the TEMPORAL_CONFIG_FILE profile): give \
+                 host:port for plaintext, or turn TLS on"
+            ));
+        }
+        self.0.tls = Some(ClientConfigTLS::default());
+        Ok(self)
     }
 
     /// The address the configuration names, if any.
@@ -69,6 +141,25 @@ impl TemporalAccess {
             None => self.0.api_key.is_some(),
         }
     }
+}
+
+/// Which setting named `path`: the variable when it is set to it, else the profile's key.
+fn setting_of(variable: &str, key: &str, path: &str) -> String {
+    if std::env::var(variable).is_ok_and(|value| value == path) {
+        return variable.to_owned();
+    }
+    let profile = std::env::var("TEMPORAL_PROFILE")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "default".to_owned());
+    let file = std::env::var("TEMPORAL_CONFIG_FILE")
+        .ok()
+        .filter(|f| !f.is_empty())
+        .map_or_else(
+            || "the Temporal CLI's default config file".to_owned(),
+            |f| format!("TEMPORAL_CONFIG_FILE {f}"),
+        );
+    format!("`{key}` of profile `{profile}` in {file}")
 }
 
 impl TemporalSettings {
@@ -212,4 +303,53 @@ pub async fn ping(client: &Client) -> anyhow::Result<()> {
         .await
         .map(|_| ())
         .map_err(|status| anyhow::anyhow!("Temporal: {}", status.message()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_https_address_turns_tls_on_unless_tls_is_turned_off() {
+        let plain = TemporalAccess::default();
+        assert!(
+            !plain
+                .clone()
+                .for_address("127.0.0.1:7233")
+                .unwrap()
+                .uses_tls()
+        );
+        assert!(
+            !plain
+                .clone()
+                .for_address("http://127.0.0.1:7233")
+                .unwrap()
+                .uses_tls()
+        );
+        let tls = plain
+            .for_address("HTTPS://ns.acct.tmprl.cloud:7233")
+            .unwrap();
+        assert!(tls.uses_tls());
+        assert!(
+            tls.0.tls.unwrap().server_ca_cert.is_none(),
+            "the system's roots"
+        );
+
+        let off = ClientConfigTLS::builder().disabled(true).build();
+        let off = TemporalAccess(ClientConfigProfile::builder().tls(off).build());
+        let refused = off.for_address("https://temporal:7233").unwrap_err();
+        assert!(refused.contains("TEMPORAL_TLS=false"), "{refused}");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_named_with_its_setting() {
+        let missing = "/nonexistent/ticketing-ca.pem";
+        let tls = ClientConfigTLS::builder()
+            .server_ca_cert(DataSource::Path(missing.to_owned()))
+            .build();
+        let access = TemporalAccess(ClientConfigProfile::builder().tls(tls).build());
+        let said = access.check_files().unwrap_err();
+        assert!(said.contains(missing), "{said}");
+        assert!(said.contains("server_ca_cert_path"), "{said}");
+    }
 }
