@@ -25,7 +25,8 @@ use uuid::Uuid;
 
 pub use gateway::{ChargeOutcome, ChargeRequest, GatewayError, GatewaySettings, PaymentGateway};
 use types::{
-    CancelInput, ChargeInput, CompleteInput, Payment, ReserveInput, ReserveOutcome, Status,
+    CancelInput, ChargeInput, CompleteInput, OrderFacts, Payment, ReserveInput, ReserveOutcome,
+    Status,
 };
 
 /// The activities of `OrderWorkflow`, with what they need: the database, the payment gateway,
@@ -131,6 +132,37 @@ impl OrderActivities {
         .await
     }
 
+    /// `created` → `awaiting:payment`, answering what the database holds afterwards (a payment
+    /// or cancellation by an attempt whose workflow task was lost shows here).
+    #[activity]
+    pub async fn begin_payment(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        order_id: Uuid,
+    ) -> Result<OrderFacts, ActivityError> {
+        about(&ctx, "begin payment", order_id, async {
+            let facts = store::begin_payment(&self.db, order_id).await?;
+            if facts.status != Status::AwaitingPayment {
+                tracing::warn!(status = %facts.status, "the order was settled by an earlier attempt; the workflow adopts it");
+            }
+            Ok(facts)
+        })
+        .await
+    }
+
+    /// What the database holds of the order, for a workflow catching up with it.
+    #[activity]
+    pub async fn observe(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        order_id: Uuid,
+    ) -> Result<OrderFacts, ActivityError> {
+        about(&ctx, "observe", order_id, async {
+            Ok(store::facts(&self.db, order_id).await?)
+        })
+        .await
+    }
+
     /// `awaiting:payment` → `created`, after an attempt that charged nothing.
     #[activity]
     pub async fn reopen(
@@ -209,6 +241,7 @@ impl OrderActivities {
                 &input.charge_id,
                 input.amount_cents,
                 &self.currency,
+                input.request_id.as_ref(),
             )
             .await?;
             if fresh {

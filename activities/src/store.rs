@@ -10,7 +10,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::types::{CancelReason, Payment, Reservation, ReserveInput, ReserveOutcome, Status};
+use crate::types::{
+    CancelReason, OrderFacts, Payment, RequestId, Reservation, ReserveInput, ReserveOutcome, Status,
+};
 
 /// How often a conditional write is retried after losing a race to a concurrent edit.
 const RACE_RETRIES: usize = 5;
@@ -168,6 +170,32 @@ pub async fn mark_awaiting_payment(db: &DatabaseConnection, order_id: Uuid) -> R
         .map(|_| ())
 }
 
+/// `created` → `awaiting:payment` as [`mark_awaiting_payment`], answering what the database holds
+/// afterwards: `awaiting:payment` when the payment may go ahead; `complete` or `cancelled` when
+/// an attempt whose workflow task was lost already paid or cancelled the order.
+pub async fn begin_payment(db: &DatabaseConnection, order_id: Uuid) -> Result<OrderFacts, DbErr> {
+    let order = set_status(db, order_id, Status::Created, Status::AwaitingPayment).await?;
+    facts_of(db, &order).await
+}
+
+/// What the database holds of an order (see [`OrderFacts`]).
+pub async fn facts(db: &DatabaseConnection, order_id: Uuid) -> Result<OrderFacts, DbErr> {
+    let order = find_order(db, order_id).await?;
+    facts_of(db, &order).await
+}
+
+async fn facts_of(db: &DatabaseConnection, order: &order::Model) -> Result<OrderFacts, DbErr> {
+    let payment = match order.status {
+        Status::Complete => find_payment(db, order.id).await?,
+        _ => None,
+    };
+    Ok(OrderFacts {
+        status: order.status,
+        cancel_reason: order.cancel_reason,
+        payment,
+    })
+}
+
 /// `awaiting:payment` → `created`, after a payment attempt that charged nothing.
 pub async fn reopen(db: &DatabaseConnection, order_id: Uuid) -> Result<(), DbErr> {
     set_status(db, order_id, Status::AwaitingPayment, Status::Created)
@@ -256,6 +284,7 @@ pub async fn complete(
     charge_id: &str,
     amount_cents: i64,
     currency: &str,
+    request_id: Option<&RequestId>,
 ) -> Result<(Payment, bool), DbErr> {
     if let Some(existing) = find_payment(db, order_id).await? {
         return Ok((existing, false));
@@ -269,6 +298,7 @@ pub async fn complete(
         amount_cents,
         currency: currency.to_owned(),
         created_at: now,
+        request_id: request_id.map(|r| r.0.clone()),
     };
     let completed = order::Model {
         status: Status::Complete,
@@ -320,6 +350,7 @@ pub async fn complete(
     let payment = Payment {
         payment_id: row.id,
         charge_id: row.charge_id,
+        request_id: row.request_id.map(RequestId),
     };
     Ok((payment, true))
 }
@@ -332,5 +363,6 @@ async fn find_payment(db: &DatabaseConnection, order_id: Uuid) -> Result<Option<
         .map(|p| Payment {
             payment_id: p.id,
             charge_id: p.charge_id,
+            request_id: p.request_id.map(RequestId),
         }))
 }

@@ -68,6 +68,22 @@ pub struct CompleteInput {
     pub order_id: Uuid,
     pub charge_id: String,
     pub amount_cents: i64,
+    /// The pay request that charged (the `pay` update's id), recorded with the payment. Absent
+    /// in histories recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
+}
+
+/// The id of one request to pay an order (the `pay` update's id): the same for every retry of
+/// that request, different for every other request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RequestId(pub String);
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A recorded payment.
@@ -75,4 +91,23 @@ pub struct CompleteInput {
 pub struct Payment {
     pub payment_id: Uuid,
     pub charge_id: String,
+    /// The pay request that made it; `None` for payments recorded before requests were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
+}
+
+impl Payment {
+    /// Whether `request` made this payment (and not another request, or a lost attempt of one).
+    pub fn made_by(&self, request: Option<&RequestId>) -> bool {
+        request.is_some() && self.request_id.as_ref() == request
+    }
+}
+
+/// What the database holds of an order: what durably happened, whichever attempt of a step
+/// (perhaps one whose workflow task was lost) wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderFacts {
+    pub status: Status,
+    pub cancel_reason: Option<CancelReason>,
+    pub payment: Option<Payment>,
 }

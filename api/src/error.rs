@@ -66,6 +66,12 @@ pub enum ApiError {
     /// The process sheds load (admission control): try again shortly.
     #[error("busy: {0}")]
     Busy(String),
+    /// No worker takes orders on the task queue (none was seen lately): nothing would reserve.
+    #[error("no worker is alive on the task queue {0}")]
+    NoWorker(String),
+    /// Temporal cannot be reached (the detail goes to the log only).
+    #[error("Temporal is unreachable: {0}")]
+    TemporalUnreachable(String),
     /// Anything unexpected; the details go to the log only.
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
@@ -138,6 +144,12 @@ const RETRY_AFTER_SECONDS: &str = "5";
 /// Seconds a client should wait before retrying a request that was shed.
 const BUSY_RETRY_AFTER_SECONDS: &str = "1";
 
+/// What a buyer is told when no worker takes orders ([`ApiError::NoWorker`]).
+pub const NO_WORKER: &str = "no worker is taking orders right now; try again in a few seconds";
+/// What a buyer is told when Temporal cannot be reached ([`ApiError::TemporalUnreachable`]).
+pub const TEMPORAL_UNREACHABLE: &str =
+    "the workflow service cannot be reached; try again in a few seconds";
+
 fn retry_after(mut response: Response, seconds: &'static str) -> Response {
     response.headers_mut().insert(
         header::RETRY_AFTER,
@@ -174,9 +186,11 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) | ApiError::Busy(_) | ApiError::OrderUnknown(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Unavailable(_)
+            | ApiError::Busy(_)
+            | ApiError::OrderUnknown(_)
+            | ApiError::NoWorker(_)
+            | ApiError::TemporalUnreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -219,6 +233,10 @@ impl ResponseError for ApiError {
                 message(status, "Service temporarily unavailable"),
                 BUSY_RETRY_AFTER_SECONDS,
             ),
+            ApiError::NoWorker(_) => retry_after(message(status, NO_WORKER), RETRY_AFTER_SECONDS),
+            ApiError::TemporalUnreachable(_) => {
+                retry_after(message(status, TEMPORAL_UNREACHABLE), RETRY_AFTER_SECONDS)
+            }
             ApiError::Internal(_) => message(status, "Something went wrong"),
         }
     }
@@ -407,6 +425,12 @@ fn render(error: poem::Error, method: &poem::http::Method, path: &str) -> Respon
             }
             ApiError::Unavailable(e) => {
                 tracing::warn!(%method, %path, error = %e, "dependency unavailable")
+            }
+            ApiError::NoWorker(task_queue) => {
+                tracing::warn!(%method, %path, %task_queue, "no worker is alive on the order task queue")
+            }
+            ApiError::TemporalUnreachable(e) => {
+                tracing::warn!(%method, %path, error = %e, "Temporal is unreachable")
             }
             ApiError::OrderUnknown(order_id) => {
                 tracing::error!(%method, %path, %order_id, "neither Temporal nor the database could say whether an order was made")

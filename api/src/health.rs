@@ -152,20 +152,16 @@ impl HealthApi {
             Ok(()) => ok(),
             Err(e) => format!("unreachable: {}", brief(&e.to_string())),
         };
-        let (temporal, order_workers) = match temporal::ping(orders.temporal()).await {
-            Err(e) => (
-                format!("unreachable: {}", brief(&e.to_string())),
-                "unknown (Temporal is unreachable)".to_owned(),
+        let pinged = tokio::time::timeout(TEMPORAL_PATIENCE, temporal::ping(orders.temporal()));
+        let temporal = match pinged.await {
+            Ok(Ok(())) => ok(),
+            Ok(Err(e)) => format!("unreachable: {}", brief(&e.to_string())),
+            Err(_) => format!(
+                "unreachable: no answer within {} s",
+                TEMPORAL_PATIENCE.as_secs()
             ),
-            Ok(()) => match orders.workers_polling().await {
-                Ok(true) => (ok(), ok()),
-                Ok(false) => (
-                    ok(),
-                    format!("no worker polls the task queue {}", orders.task_queue()),
-                ),
-                Err(e) => (ok(), format!("unknown: {}", brief(&e.0))),
-            },
         };
+        let order_workers = workers_state(&db, orders.task_queue()).await;
         let events = bus.state(&db).await;
         let ready = [&database, &temporal, &order_workers]
             .iter()
@@ -208,6 +204,33 @@ impl HealthApi {
 
 /// Seconds a client should wait before asking for readiness again.
 const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// How long readiness waits for Temporal's answer.
+const TEMPORAL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `ok` when a worker's heartbeat on `task_queue` is fresh ([`database::workers::FRESH`]: a
+/// worker that stopped, even killed, turns this within seconds), else since when none was seen.
+/// Asked afresh on every call (no cache: a probe every few seconds is cheap).
+async fn workers_state(db: &DatabaseConnection, task_queue: &str) -> String {
+    use database::workers;
+    let alive = match workers::alive(db, task_queue, workers::FRESH).await {
+        Ok(alive) => alive,
+        Err(e) => return format!("unknown: {}", brief(&e.to_string())),
+    };
+    if alive > 0 {
+        return "ok".to_owned();
+    }
+    // The first words are those of before the heartbeats, which monitors may match on.
+    let since = match workers::last_seen(db, task_queue).await {
+        Ok(Some(seen)) => {
+            let ago = (entities::now() - seen).num_seconds().max(0);
+            format!("none has been seen for {ago} s")
+        }
+        Ok(None) => "none has been seen".to_owned(),
+        Err(e) => format!("unknown: {}", brief(&e.to_string())),
+    };
+    format!("no worker polls the task queue {task_queue}: {since}")
+}
 
 /// The first line of an error, without anything that looks like a connection string.
 fn brief(text: &str) -> String {

@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod outbox;
+pub mod workers;
 
 pub use batch::ReadFailed;
 

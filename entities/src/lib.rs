@@ -10,6 +10,7 @@ pub mod order;
 pub mod payment;
 pub mod ticket;
 pub mod user;
+pub mod worker_heartbeat;
 
 pub use domain::{Email, Money, TicketTitle};
 

@@ -14,6 +14,9 @@ pub struct Model {
     pub amount_cents: i64,
     pub currency: String,
     pub created_at: DateTimeUtc,
+    /// The pay request that made it (the `pay` update's id); `None` for payments recorded
+    /// before requests were.
+    pub request_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,8 @@ mod m20261202_000006_idempotency_keys;
 mod m20261202_000007_session_versions;
 pub mod m20261202_000008_outbox_relay;
 mod m20261202_000009_ticket_search;
+mod m20261207_000010_payment_requests;
+mod m20261207_000011_worker_heartbeats;
 mod names;
 
 pub struct Migrator;
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_session_versions::Migration),
             Box::new(m20261202_000008_outbox_relay::Migration),
             Box::new(m20261202_000009_ticket_search::Migration),
+            Box::new(m20261207_000010_payment_requests::Migration),
+            Box::new(m20261207_000011_worker_heartbeats::Migration),
         ]
     }
 }

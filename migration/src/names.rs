@@ -11,6 +11,7 @@ pub(crate) enum Tables {
     Orders,
     Payments,
     IdempotencyKeys,
+    WorkerHeartbeats,
 }
 
 /// The columns of every table.
@@ -42,4 +43,10 @@ pub(crate) enum Columns {
     Request,
     Answer,
     SessionVersion,
+    RequestId,
+    TaskQueue,
+    Host,
+    Pid,
+    StartedAt,
+    SeenAt,
 }

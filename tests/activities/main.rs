@@ -239,6 +239,7 @@ async fn complete_records_one_payment_however_often_it_runs() {
         order_id,
         charge_id: "ch_1".into(),
         amount_cents: 2550,
+        request_id: None,
     };
     let first = s
         .env

@@ -176,7 +176,7 @@ async fn the_workflow_refuses_with_a_typed_refusal() {
         telemetry::Metrics::new(),
     );
     let answer = orders
-        .pay(id_of(&order), String::new(), None)
+        .pay(id_of(&order), String::new(), request())
         .await
         .expect("Temporal answers");
     assert_eq!(
@@ -189,7 +189,7 @@ async fn the_workflow_refuses_with_a_typed_refusal() {
         .expect("Temporal answers");
     assert_eq!(answer, workflows::client::Cancelled::Cancelled);
     let answer = orders
-        .pay(id_of(&order), "tok_visa".into(), None)
+        .pay(id_of(&order), "tok_visa".into(), request())
         .await
         .expect("Temporal answers");
     assert!(
@@ -200,4 +200,9 @@ async fn the_workflow_refuses_with_a_typed_refusal() {
         ),
         "{answer:?}"
     );
+}
+
+/// A request id of its own for a payment sent straight to the workflow.
+fn request() -> workflows::client::RequestId {
+    workflows::client::RequestId(format!("payment:{}", uuid::Uuid::new_v4()))
 }

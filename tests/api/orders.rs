@@ -879,7 +879,7 @@ async fn without_a_worker_an_order_is_refused_at_once_and_never_made_later() {
     assert_error(
         response,
         StatusCode::SERVICE_UNAVAILABLE,
-        "Service temporarily unavailable",
+        "no worker is taking orders right now; try again in a few seconds",
     )
     .await;
 

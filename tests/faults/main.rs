@@ -4,6 +4,9 @@
 //! is charged twice, no ticket stays held by a finished order, and the invariant checker
 //! (`ticketing check`) finds no disagreement.
 
+mod lost_tasks;
+mod no_worker;
+mod outage;
 mod proxy;
 mod system;
 
@@ -23,6 +26,27 @@ async fn bounded(test: impl std::future::Future<Output = ()>) {
     tokio::time::timeout(BOUND, test)
         .await
         .expect("the fault test ends within its bound");
+}
+
+/// Waits until the checker (`ticketing check`'s rules) finds the database and the workflows in
+/// agreement, `within` at most: after a fault, they agree again within seconds.
+async fn check_clean_within(system: &System, within: Duration) {
+    let client = system.temporal_client().await;
+    let started = std::time::Instant::now();
+    loop {
+        let found = workflows::check::find_disagreements(&system.db().connection, Some(&client))
+            .await
+            .unwrap();
+        if found.is_empty() {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "the checker still disagrees {} s after recovery: {found:#?}",
+            within.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// The checks every fault test ends with.

@@ -121,3 +121,30 @@ async fn forward(listener: TcpListener, upstream: String, cut: watch::Receiver<b
         });
     }
 }
+
+/// A TCP link on loopback that the test can cut: while cut, open connections are dropped and new
+/// ones refused (a worker that loses its way to Temporal, say).
+pub struct Link {
+    address: String,
+    cut: watch::Sender<bool>,
+}
+
+impl Link {
+    /// A link to `upstream` (`host:port`).
+    pub async fn to(upstream: &str) -> Self {
+        let (cut, _) = watch::channel(false);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(forward(listener, upstream.to_owned(), cut.subscribe()));
+        Link { address, cut }
+    }
+
+    /// `host:port` to connect to instead of the upstream.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+}

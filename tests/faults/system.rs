@@ -76,6 +76,11 @@ pub struct Http {
 }
 
 impl Http {
+    /// The API itself, for what the helpers here do not cover (headers, bodies, timings).
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
     pub async fn buyer(&self) -> Buyer {
         Buyer {
             token: self.api.new_user().await.token,
@@ -110,6 +115,34 @@ impl Http {
     pub async fn pay(&self, buyer: &Buyer, order: Uuid, token: &str) -> u16 {
         let response = self.api.pay(&buyer.token, &order.to_string(), token).await;
         response.status().as_u16()
+    }
+
+    /// `POST /api/payments` with an `Idempotency-Key`: the status and the body.
+    pub async fn pay_with_key(
+        &self,
+        buyer: &Buyer,
+        order: Uuid,
+        token: &str,
+        key: &str,
+    ) -> (u16, Value) {
+        let response = self
+            .api
+            .pay_with_key(&buyer.token, &order.to_string(), token, key)
+            .await
+            .expect("an answer to the payment");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST /api/orders` with an `Idempotency-Key`: the status and the body.
+    pub async fn order_with_key(&self, buyer: &Buyer, ticket: Uuid, key: &str) -> (u16, Value) {
+        let response = self
+            .api
+            .order_with_key(&buyer.token, &ticket.to_string(), key)
+            .await
+            .expect("an answer to the order");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn cancel(&self, buyer: &Buyer, order: Uuid) -> u16 {
@@ -178,12 +211,19 @@ impl System {
     /// Starts a `ticketing worker` process on this system's queue, charging through the fake
     /// processor, and waits until it polls.
     pub async fn start_worker(&mut self, database_url: String) {
+        let temporal = self.temporal.address.clone();
+        self.start_worker_through(database_url, temporal).await;
+    }
+
+    /// As [`System::start_worker`], reaching Temporal at `temporal_address` (a link the test can
+    /// cut, say).
+    pub async fn start_worker_through(&mut self, database_url: String, temporal_address: String) {
         assert!(self.worker.is_none(), "a worker runs already");
         let log = std::fs::File::create(&self.log).unwrap();
         let child = Command::new(support::binary::ticketing())
             .arg("worker")
             .env("DATABASE_URL", &database_url)
-            .env("TEMPORAL_ADDRESS", &self.temporal.address)
+            .env("TEMPORAL_ADDRESS", &temporal_address)
             .env("TEMPORAL_NAMESPACE", &self.temporal.namespace)
             .env("TEMPORAL_TASK_QUEUE", &self.temporal.task_queue)
             .env("PAYMENT_GATEWAY", "stripe")
@@ -224,6 +264,22 @@ impl System {
         }
     }
 
+    /// SIGTERM, as a deploy stops it: it finishes its tasks in flight and exits (SIGKILL after
+    /// 30 s if it does not).
+    pub fn stop_worker_gracefully(&mut self) {
+        if let Some(mut child) = self.worker.take() {
+            support::sigterm(&child);
+            let asked = Instant::now();
+            while child.try_wait().unwrap().is_none() {
+                if asked.elapsed() > Duration::from_secs(30) {
+                    child.kill().unwrap();
+                    panic!("the worker did not stop on SIGTERM: {}", self.worker_log());
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
     /// Starts the worker again if it gave up (e.g. while Temporal was away).
     pub async fn keep_worker_alive(&mut self) {
         let exited = match self.worker.as_mut() {
@@ -244,6 +300,19 @@ impl System {
         temporal::connect(&self.temporal, Duration::from_secs(10))
             .await
             .unwrap()
+    }
+
+    /// The order's status as its workflow holds it (its `state` query).
+    pub async fn workflow_state(&self, order: Uuid) -> String {
+        use temporalio_client::WorkflowQueryOptions;
+        use workflows::OrderWorkflow;
+        let client = self.temporal_client().await;
+        let handle = client.get_workflow_handle::<OrderWorkflow>(workflows::workflow_id(order));
+        handle
+            .query(OrderWorkflow::state, (), WorkflowQueryOptions::default())
+            .await
+            .expect("the order's workflow answers its state query")
+            .status
     }
 
     async fn order_row(&self, order: Uuid) -> order::Model {

@@ -187,6 +187,7 @@ impl ChangedOrderWorkflow {
                     order_id,
                     charge_id,
                     amount_cents: reservation.price_cents,
+                    request_id: None,
                 },
                 database_activity(),
             )

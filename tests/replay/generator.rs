@@ -54,7 +54,7 @@ pub struct System {
     temporal: Client,
     config: TemporalSettings,
     worker: Option<TestWorker>,
-    _db: TestDatabase,
+    db: TestDatabase,
 }
 
 /// A signed-up user.
@@ -91,7 +91,7 @@ impl System {
             temporal,
             config,
             worker: Some(worker),
-            _db: db,
+            db,
         }
     }
 
@@ -434,6 +434,73 @@ pub async fn deadline_too_late(system: &System) -> Result<(), String> {
     let (order, outcome) = system.order_directly(&buyer, ticket, Some(passed)).await;
     assert_eq!(outcome, ReserveOutcome::TooLate);
     system.record("deadline-too-late", order).await
+}
+
+/// Paid through the API with the `decided-by-database` patch: the payment begins with the
+/// `begin_payment` step, which answers the order as the database holds it.
+pub async fn database_paid(system: &System) -> Result<(), String> {
+    let buyer = system.user().await;
+    let order = id_of(
+        &system
+            .order(false, &buyer, system.ticket("Paid by the book").await)
+            .await,
+    );
+    let (status, body) = system.pay(&buyer, order, "tok_visa").await;
+    assert_eq!(status, StatusCode::CREATED, "pay: {body}");
+    system.record("database-paid", order).await
+}
+
+/// Expired with the `decided-by-database` patch: the timer runs until the reservation's own
+/// `expiresAt`.
+pub async fn database_expired(system: &System) -> Result<(), String> {
+    let buyer = system.user().await;
+    let order = id_of(
+        &system
+            .order(true, &buyer, system.ticket("Expired by the book").await)
+            .await,
+    );
+    system.record("database-expired", order).await
+}
+
+/// A workflow started after its reservation's deadline, with the `decided-by-database` patch:
+/// the `reserve` step (not the workflow's clock) refuses it.
+pub async fn database_too_late(system: &System) -> Result<(), String> {
+    let buyer = system.user().await;
+    let ticket = system.ticket("Too late by the book").await;
+    let passed = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let (order, outcome) = system.order_directly(&buyer, ticket, Some(passed)).await;
+    assert_eq!(outcome, ReserveOutcome::TooLate);
+    system.record("database-too-late", order).await
+}
+
+/// An open order that the database holds cancelled while its workflow does not know (as a step
+/// whose workflow task was lost leaves it), then the workflow's `sync` signal: it reads the order
+/// (`observe`) and ends as the database says.
+pub async fn database_synced(system: &System) -> Result<(), String> {
+    let buyer = system.user().await;
+    let order = id_of(
+        &system
+            .order(false, &buyer, system.ticket("Caught up").await)
+            .await,
+    );
+    activities::store::cancel(
+        &system.db.connection,
+        order,
+        activities::types::CancelReason::Operator,
+    )
+    .await
+    .expect("the order is cancelled behind its workflow's back");
+    system
+        .temporal
+        .get_workflow_handle::<OrderWorkflow>(workflow_id(order))
+        .signal(
+            OrderWorkflow::sync,
+            (),
+            temporalio_client::WorkflowSignalOptions::default(),
+        )
+        .await
+        .expect("the sync signal is sent");
+    system.record("database-synced", order).await
 }
 
 /// Paid through the API with the `operator-cancel` patch (the steps under tokens of their own).

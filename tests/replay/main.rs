@@ -327,6 +327,31 @@ impl Story {
             {
                 fail("the reservation refused as too late, nothing reserved, and no timer")
             }
+            "database-paid"
+                if !(paid && fired.is_none() && self.position("TimerCanceled").is_some()) =>
+            {
+                fail(
+                    "a payment before expiry, with the decided-by-database patch, and the order complete",
+                )
+            }
+            "database-expired"
+                if !(fired.is_some()
+                    && self.outcome_is(r#"{"Cancelled":{"reason":"expired"}}"#)) =>
+            {
+                fail("the timer firing with no payment, with the decided-by-database patch")
+            }
+            "database-too-late"
+                if !(self.outcome_is(r#"{"Rejected":"TooLate"}"#)
+                    && self.position("TimerStarted").is_none()) =>
+            {
+                fail("the reserve step refusing as too late, and no timer")
+            }
+            "database-synced"
+                if !(self.position("WorkflowExecutionSignaled").is_some()
+                    && self.outcome_is(r#"{"Cancelled":{"reason":"operator"}}"#)) =>
+            {
+                fail("the sync signal, and the order ending as the database holds it (cancelled)")
+            }
             _ => Ok(()),
         }
     }
@@ -443,6 +468,20 @@ async fn record_operator_fixtures() {
     let system = generator::System::start().await;
     generator::shielded_paid(&system).await.unwrap();
     generator::operator_cancelled(&system).await.unwrap();
+    system.stop().await;
+}
+
+/// Records the fixtures of the `decided-by-database` patch (`database-*`), leaving the older ones
+/// as they are. Run with
+/// `cargo test -p tests --test replay -- --ignored record_database_fixtures --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "records tests/histories/database-*.json from real runs (needs the temporal CLI)"]
+async fn record_database_fixtures() {
+    let system = generator::System::start().await;
+    generator::database_paid(&system).await.unwrap();
+    generator::database_expired(&system).await.unwrap();
+    generator::database_too_late(&system).await.unwrap();
+    generator::database_synced(&system).await.unwrap();
     system.stop().await;
 }
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+pub use activities::types::RequestId;
 use activities::types::ReserveOutcome;
 use temporalio_client::{
     Client, WorkflowExecuteUpdateOptions, WorkflowHandle, WorkflowIdConflictPolicy,
@@ -17,10 +18,6 @@ pub use crate::refusal::Refusal;
 
 /// How long a call waits for the workflow's answer before it gives up as [`Unavailable`].
 pub const PATIENCE: Duration = Duration::from_secs(30);
-
-/// A worker counts as polling when Temporal saw its poll this recently (an idle worker's long
-/// poll lasts about a minute).
-pub const POLLER_FRESHNESS: Duration = Duration::from_secs(90);
 
 /// Temporal could not be reached, did not answer in time, or the payment provider gave no answer
 /// (nothing was charged): try again later.
@@ -125,14 +122,31 @@ pub struct OrderClient {
     expiration_seconds: u64,
     /// Reservation and payment latencies are recorded here.
     metrics: telemetry::Metrics,
-    /// When workers were last seen polling, and whether any was (see [`OrderClient::workers_seen`]).
-    workers: std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, bool)>>>,
+    /// The last look at the order task queue's workers, and when (see
+    /// [`OrderClient::workers_seen`]).
+    workers: std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, Workers)>>>,
 }
 
-/// How long a look at the task queue's pollers is reused before asking Temporal again.
-const WORKERS_SEEN_FOR: Duration = Duration::from_secs(2);
-/// How long an order waits for that look before it goes ahead without it.
-const WORKERS_ASKED_FOR: Duration = Duration::from_secs(2);
+/// How long a look at the workers is reused before looking again: every order asks (on its hot
+/// path), so one look a second serves them all, and a worker that stopped is noticed within
+/// [`database::workers::FRESH`] and this.
+pub const WORKERS_SEEN_FOR: Duration = Duration::from_secs(1);
+/// How long a look waits for Temporal (and the database) before it counts as no answer: an
+/// order without a workflow service is told so within this, not after [`PATIENCE`].
+pub const WORKERS_ASKED_FOR: Duration = Duration::from_secs(2);
+
+/// What a look at the order task queue found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Workers {
+    /// A worker's heartbeat is fresh, and Temporal answers.
+    Alive,
+    /// Temporal answers, but no worker's heartbeat is fresh ([`database::workers::FRESH`]):
+    /// nothing would take a reservation.
+    NoWorker,
+    /// Temporal did not answer (an error of the connection, or nothing within
+    /// [`WORKERS_ASKED_FOR`]).
+    TemporalUnreachable(String),
+}
 
 impl OrderClient {
     /// Orders on `task_queue` that hold their ticket for `expiration_seconds`.
@@ -161,28 +175,47 @@ impl OrderClient {
         &self.task_queue
     }
 
-    /// Whether a worker polled the order task queue lately, as seen at most
-    /// [`WORKERS_SEEN_FOR`] ago (one question to Temporal every two seconds however many ask);
-    /// `true` when Temporal cannot tell (the reservation itself then finds out).
-    pub async fn workers_seen(&self) -> bool {
+    /// Whether orders can be taken now: a worker of the order task queue is alive (its heartbeat
+    /// in `db` is fresh: [`database::workers`]) and Temporal answers; as seen at most
+    /// [`WORKERS_SEEN_FOR`] ago (one look a second, however many ask). Errs only when the
+    /// database cannot be read.
+    pub async fn workers_seen(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+    ) -> Result<Workers, sea_orm::DbErr> {
         let mut seen = self.workers.lock().await;
-        if let Some((at, polling)) = *seen
+        if let Some((at, workers)) = &*seen
             && at.elapsed() < WORKERS_SEEN_FOR
         {
-            return polling;
+            return Ok(workers.clone());
         }
-        // Bounded well below the reservation's own patience: the lock is held meanwhile, and a
-        // Temporal that hangs must not make every order wait on it.
-        let polling = tokio::time::timeout(WORKERS_ASKED_FOR, self.workers_polling())
+        // Both bounded well below the reservation's own patience: the lock is held meanwhile,
+        // and a Temporal (or database) that hangs must not make every order wait on it.
+        let alive = async {
+            tokio::time::timeout(
+                WORKERS_ASKED_FOR,
+                database::workers::alive(db, &self.task_queue, database::workers::FRESH),
+            )
             .await
-            .map_or(true, |asked| asked.unwrap_or(true));
-        *seen = Some((std::time::Instant::now(), polling));
-        polling
+            .unwrap_or(Err(sea_orm::DbErr::ConnectionAcquire(
+                sea_orm::ConnAcquireErr::Timeout,
+            )))
+        };
+        let (alive, answers) = tokio::join!(alive, self.temporal_answers());
+        let workers = match (answers, alive?) {
+            (Err(Unavailable(why)), _) => Workers::TemporalUnreachable(why),
+            (Ok(()), 0) => Workers::NoWorker,
+            (Ok(()), _) => Workers::Alive,
+        };
+        *seen = Some((std::time::Instant::now(), workers.clone()));
+        Ok(workers)
     }
 
-    /// Whether a worker polls the order task queue for workflow tasks (one seen in the last
-    /// [`POLLER_FRESHNESS`]): without one, no order can be reserved.
-    pub async fn workers_polling(&self) -> Result<bool, Unavailable> {
+    /// Whether Temporal answers (a description of the order task queue) within
+    /// [`WORKERS_ASKED_FOR`]. Any answer counts, a refusal too (a server that does not describe
+    /// task queues, say): only no connection or no answer in time is an error.
+    pub async fn temporal_answers(&self) -> Result<(), Unavailable> {
+        use temporalio_client::tonic::Code;
         use temporalio_common::protos::temporal::api::{
             enums::v1::{TaskQueueKind, TaskQueueType},
             taskqueue::v1::TaskQueue,
@@ -198,25 +231,24 @@ impl OrderClient {
             task_queue_type: TaskQueueType::Workflow as i32,
             ..Default::default()
         };
-        let described = within_patience(
-            "task queue description",
-            self.client
-                .connection()
-                .workflow_service()
-                .describe_task_queue(temporalio_client::tonic::Request::new(request)),
-        )
-        .await?
-        .map_err(|status| Unavailable(format!("Temporal: {}", status.message())))?
-        .into_inner();
-        let now = std::time::SystemTime::now();
-        Ok(described.pollers.iter().any(|poller| {
-            poller
-                .last_access_time
-                .and_then(|t| std::time::SystemTime::try_from(t).ok())
-                .is_some_and(|seen| {
-                    now.duration_since(seen).unwrap_or_default() <= POLLER_FRESHNESS
-                })
-        }))
+        let mut service = self.client.connection().workflow_service();
+        let described =
+            service.describe_task_queue(temporalio_client::tonic::Request::new(request));
+        match tokio::time::timeout(WORKERS_ASKED_FOR, described).await {
+            Err(_) => Err(Unavailable(format!(
+                "Temporal: no answer within {} s",
+                WORKERS_ASKED_FOR.as_secs()
+            ))),
+            Ok(Err(status))
+                if matches!(
+                    status.code(),
+                    Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown
+                ) =>
+            {
+                Err(Unavailable(format!("Temporal: {}", status.message())))
+            }
+            Ok(_) => Ok(()),
+        }
     }
 
     fn handle(&self, order_id: Uuid) -> WorkflowHandle<Client, OrderWorkflow> {
@@ -292,23 +324,29 @@ impl OrderClient {
         })
     }
 
-    /// Pays for the order with a card token (the `pay` update). Paying again with the same
-    /// `update_id` while the workflow runs gets the first payment's answer (Temporal dedupes).
+    /// Pays for the order with a card token (the `pay` update, whose id is `request`). Paying
+    /// again with the same `request` while the workflow runs gets the first payment's answer
+    /// (Temporal dedupes); the payment it makes records `request`, so that the database can say
+    /// which request paid when no answer came back.
     pub async fn pay(
         &self,
         order_id: Uuid,
         token: String,
-        update_id: Option<String>,
+        request: RequestId,
     ) -> Result<Paid, Unavailable> {
         let options = WorkflowExecuteUpdateOptions::builder()
-            .maybe_update_id(update_id)
+            .update_id(request.0.clone())
             .maybe_header(trace_header())
             .build();
+        let input = PayInput {
+            token,
+            request_id: Some(request),
+        };
         let asked = std::time::Instant::now();
         let sent = within_patience(
             "payment",
             self.handle(order_id)
-                .execute_update(OrderWorkflow::pay, PayInput { token }, options),
+                .execute_update(OrderWorkflow::pay, input, options),
         )
         .await?;
         self.metrics.payment(asked.elapsed());
@@ -327,6 +365,81 @@ impl OrderClient {
                 Failed::Ended => Ok(Paid::Ended),
             },
         }
+    }
+
+    /// Ends the order's workflow if no worker ever started a task of it (a worker died before
+    /// taking it, or none runs), so that its reservation can never be made: `true` when it was
+    /// ended so. A workflow a worker has taken (its `reserve` step may have run) is left to
+    /// answer, `false`. Between the look and the end a worker could still take it: its reservation
+    /// would then be an order without a workflow, which the reconciler cancels (reason operator).
+    pub async fn abandon_unstarted(&self, order_id: Uuid) -> bool {
+        use temporalio_common::protos::temporal::api::enums::v1::{
+            PendingWorkflowTaskState, WorkflowExecutionStatus,
+        };
+        let handle = self.handle(order_id);
+        let Ok(Ok(described)) =
+            tokio::time::timeout(Duration::from_secs(2), handle.describe(Default::default())).await
+        else {
+            return false;
+        };
+        let raw = described.raw();
+        let running = raw.workflow_execution_info.as_ref().is_some_and(|info| {
+            info.status == WorkflowExecutionStatus::Running as i32 && info.history_length <= 2
+        });
+        let never_taken = raw.pending_workflow_task.as_ref().is_some_and(|task| {
+            task.state == PendingWorkflowTaskState::Scheduled as i32 && task.attempt <= 1
+        });
+        if !(running && never_taken) {
+            return false;
+        }
+        let options = temporalio_client::WorkflowTerminateOptions::builder()
+            .reason("no worker took the order's reservation; the buyer was told so".to_owned())
+            .build();
+        let ended = handle.terminate(options).await.is_ok();
+        if ended {
+            tracing::warn!(%order_id, "no worker took the reservation: its workflow was ended before it reserved anything");
+        }
+        ended
+    }
+
+    /// Tells the order's workflow to catch up with the database (its `sync` signal): the database
+    /// holds the order as paid or cancelled by a step whose workflow task was lost, and the
+    /// workflow may not know yet. Tried in the background until it is delivered (or the workflow
+    /// has ended), for [`SYNC_FOR`] at most: Temporal may be the reason it is needed.
+    pub fn sync_soon(&self, order_id: Uuid) {
+        let handle = self.handle(order_id);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let mut pause = Duration::from_millis(250);
+            loop {
+                let sent = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    handle.signal(
+                        OrderWorkflow::sync,
+                        (),
+                        temporalio_client::WorkflowSignalOptions::default(),
+                    ),
+                )
+                .await;
+                match sent {
+                    Ok(Ok(())) => {
+                        tracing::info!(%order_id, "told the order's workflow to catch up with the database");
+                        return;
+                    }
+                    Ok(Err(error)) if gone(&error) => return,
+                    Ok(Err(error)) => {
+                        tracing::debug!(%order_id, %error, "the order's workflow could not be told yet")
+                    }
+                    Err(_) => tracing::debug!(%order_id, "no answer to the sync signal yet"),
+                }
+                if started.elapsed() > SYNC_FOR {
+                    tracing::warn!(%order_id, "the order's workflow could not be told to catch up; the reconciler will");
+                    return;
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        });
     }
 
     /// Cancels the order (the `cancel` update).
@@ -369,6 +482,16 @@ impl OrderClient {
         })
         .await?
     }
+}
+
+/// How long [`OrderClient::sync_soon`] keeps trying.
+pub const SYNC_FOR: Duration = Duration::from_secs(120);
+
+/// The workflow has ended or does not exist: nothing to tell it.
+fn gone(error: &temporalio_client::errors::WorkflowInteractionError) -> bool {
+    use temporalio_client::errors::WorkflowInteractionError;
+    matches!(error, WorkflowInteractionError::NotFound(_))
+        || error.to_string().contains("already completed")
 }
 
 /// What a failed update means for the caller.

@@ -20,7 +20,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 use workflows::{
     OrderClient, Refusal,
-    client::{OrderSummary, ReservationUnknown, Reserved},
+    client::{OrderSummary, ReservationUnknown, Reserved, Workers},
 };
 
 use crate::{
@@ -90,7 +90,13 @@ async fn settle(
         .await
         .map_err(|_| ApiError::OrderUnknown(order_id))?;
     Ok(match found {
-        Some(_) => Answer::Order,
+        // Made, and still holding its ticket (or paid since): the order is the answer.
+        Some((order, _, _)) if order.status != entities::order::Status::Cancelled => Answer::Order,
+        // Made, then undone before anybody was told of it: as good as never made.
+        Some(_) => {
+            tracing::warn!(%order_id, cause = %unknown.cause, "a reservation got no answer; its order was made and cancelled since");
+            Answer::NotReserved
+        }
         None => {
             tracing::warn!(%order_id, cause = %unknown.cause, "a reservation got no answer; nothing was reserved");
             Answer::NotReserved
@@ -166,18 +172,22 @@ async fn look(db: &DatabaseConnection, ticket_id: Uuid, buyer: Uuid) -> Result<L
     Ok(Look::Refused(Answer::Refused { refusal }))
 }
 
-/// Whether a worker polls the order task queue: otherwise nothing would take the reservation,
-/// and the buyer is told at once (503), before anything starts.
-async fn workers_polling(orders: &OrderClient) -> Result<(), ApiError> {
-    if orders.workers_seen().await {
-        Ok(())
-    } else {
-        Err(ApiError::Unavailable(format!(
-            "no worker polls the task queue {}",
-            orders.task_queue()
-        )))
+/// Whether a worker is alive on the order task queue and Temporal answers: otherwise nothing
+/// would take the reservation, and the buyer is told at once (503 saying which, with
+/// `Retry-After`), before anything starts. A look a second per process (see
+/// [`OrderClient::workers_seen`]): this is on every order's path.
+async fn workers_polling(db: &DatabaseConnection, orders: &OrderClient) -> Result<(), ApiError> {
+    match orders.workers_seen(db).await? {
+        Workers::Alive => Ok(()),
+        Workers::NoWorker => Err(ApiError::NoWorker(orders.task_queue().to_owned())),
+        Workers::TemporalUnreachable(why) => Err(ApiError::TemporalUnreachable(why)),
     }
 }
+
+/// How long a reservation waits for its answer before it looks whether a worker is there, and
+/// how often it looks again.
+const LOOK_FOR_WORKERS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+const LOOK_FOR_WORKERS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Reserves the ticket for order `order_id` through its workflow, first asked for at
 /// `first_asked`, and says how it was decided.
@@ -189,19 +199,42 @@ async fn decide(
     summary: Option<&OrderSummary>,
 ) -> Result<Answer, ApiError> {
     crate::request_log::about_order(order_id);
-    Ok(
-        match orders
-            .reserve(order_id, ticket_id, buyer, first_asked, summary)
-            .await
-        {
-            Ok(Reserved::Reserved) => Answer::Order,
-            Ok(Reserved::TicketNotFound) => Answer::NotFound,
-            Ok(Reserved::Refused(refusal)) => Answer::Refused { refusal },
-            Ok(Reserved::TooLate) => Answer::NotReserved,
-            // No answer: the order exists once its deadline has passed, or never will.
-            Err(unknown) => settle(db, order_id, unknown).await?,
-        },
-    )
+    let reserving = orders.reserve(order_id, ticket_id, buyer, first_asked, summary);
+    tokio::pin!(reserving);
+    // While no answer comes, look whether a worker is still there: one killed just before (its
+    // heartbeat not yet stale when the order was let in) never takes the reservation, and the
+    // buyer is told so within seconds, not after the reservation's 30 s; the workflow is ended
+    // first, so that a worker coming later never reserves for a buyer told no.
+    let mut look = tokio::time::interval_at(
+        tokio::time::Instant::now() + LOOK_FOR_WORKERS_AFTER,
+        LOOK_FOR_WORKERS_EVERY,
+    );
+    let reserved = loop {
+        tokio::select! {
+            reserved = &mut reserving => break reserved,
+            _ = look.tick() => {
+                // Asked afresh (not the second-old look that let the order in).
+                let alive = database::workers::alive(
+                    db,
+                    orders.task_queue(),
+                    database::workers::FRESH,
+                )
+                .await;
+                if matches!(alive, Ok(0)) && orders.abandon_unstarted(order_id).await
+                {
+                    return Err(ApiError::NoWorker(orders.task_queue().to_owned()));
+                }
+            }
+        }
+    };
+    Ok(match reserved {
+        Ok(Reserved::Reserved) => Answer::Order,
+        Ok(Reserved::TicketNotFound) => Answer::NotFound,
+        Ok(Reserved::Refused(refusal)) => Answer::Refused { refusal },
+        Ok(Reserved::TooLate) => Answer::NotReserved,
+        // No answer: the order exists once its deadline has passed, or never will.
+        Err(unknown) => settle(db, order_id, unknown).await?,
+    })
 }
 
 pub struct OrdersApi;
@@ -264,7 +297,7 @@ impl OrdersApi {
                 }
                 Look::Free(summary) => summary,
             };
-            workers_polling(&orders).await?;
+            workers_polling(&db, &orders).await?;
             let order_id = Uuid::new_v4();
             let ids = (order_id, ticket_id, buyer);
             let decided = decide(&db, &orders, ids, chrono::Utc::now(), Some(&summary)).await?;
@@ -294,7 +327,7 @@ impl OrdersApi {
                     }
                     Look::Free(summary) => summary,
                 };
-                if let Err(no_worker) = workers_polling(&orders).await {
+                if let Err(no_worker) = workers_polling(&db, &orders).await {
                     // Nothing started: the key is given back, and a retry is a first try.
                     claimed.forget(&db).await?;
                     return Err(no_worker.into());
@@ -308,13 +341,22 @@ impl OrdersApi {
                     claimed.decide(&db, &Answer::Order).await?;
                     return created(&db, &currency, order_id).await.map_err(Into::into);
                 }
-                workers_polling(&orders).await?;
+                workers_polling(&db, &orders).await?;
                 // A workflow already started keeps its summary; one that is not gets none.
                 (order_id, at, None)
             }
         };
         let ids = (order_id, ticket_id, buyer);
-        let decided = decide(&db, &orders, ids, first_asked, summary.as_ref()).await?;
+        let decided = match decide(&db, &orders, ids, first_asked, summary.as_ref()).await {
+            Ok(decided) => decided,
+            Err(no_worker @ ApiError::NoWorker(_)) => {
+                // Its workflow was ended before it reserved anything: the key is given back,
+                // and a retry is a first try (a new order).
+                claimed.forget(&db).await?;
+                return Err(no_worker.into());
+            }
+            Err(other) => return Err(other.into()),
+        };
         claimed.decide(&db, &decided).await?;
         answer(&db, &currency, order_id, decided)
             .await

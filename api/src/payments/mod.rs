@@ -5,7 +5,10 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
-use workflows::{OrderClient, Refusal, client::Paid as PayAnswer};
+use workflows::{
+    OrderClient, Refusal,
+    client::{Paid as PayAnswer, RequestId},
+};
 
 use crate::{
     auth::SignedIn,
@@ -99,15 +102,18 @@ impl PaymentsApi {
         };
         let (order, _, _) = owned_order(&db, &auth, Input::Given(order_id)).await?;
         let Some(key) = idempotency_key.0 else {
-            let paid = charge(&db, &orders, &order, token, None, false).await?;
+            // A request of its own: nobody else's payment is its answer.
+            let request = RequestId(format!("payment:{}", Uuid::new_v4()));
+            let paid = charge(&db, &orders, &order, token, &request, false).await?;
             return answer(&db, order_id, paid).await.map_err(Into::into);
         };
-        let request =
+        let fingerprint =
             idempotency::fingerprint("POST /api/payments", &[&order_id.to_string(), &token]);
         // The key names the payment: a retry while the first is charged joins it (Temporal
-        // dedupes the update by its id).
-        let update_id = format!("payment:{}", key.as_str());
-        let (claimed, claim) = Claimed::claim(&db, order.user_id, key, request, order_id).await?;
+        // dedupes the update by its id), and the payment it makes records it.
+        let request = RequestId(format!("payment:{}", key.as_str()));
+        let (claimed, claim) =
+            Claimed::claim(&db, order.user_id, key, fingerprint, order_id).await?;
         let again = match claim {
             Claim::Decided { answer: paid, .. } => {
                 return answer(&db, order_id, paid).await.map_err(Into::into);
@@ -115,34 +121,86 @@ impl PaymentsApi {
             Claim::First { .. } => false,
             Claim::Again { .. } => true,
         };
-        let paid = charge(&db, &orders, &order, token, Some(update_id), again).await?;
+        let paid = charge(&db, &orders, &order, token, &request, again).await?;
         claimed.decide(&db, &paid).await?;
         answer(&db, order_id, paid).await.map_err(Into::into)
     }
 }
 
-/// Pays for `order` through its workflow and says how it went. `again`: the request was made
-/// before and its answer is not known (its reply and process were lost); if the order is paid
-/// now, it was paid by that request (an order is charged once), and the payment is the answer.
+/// Pays for `order` through its workflow and says how it went, decided by what durably happened:
+/// a payment that `request` made is its answer (201) whatever any attempt saw, and whatever the
+/// workflow answered (a workflow task lost in a Temporal outage may have charged and recorded it
+/// without the workflow knowing); a payment made by another request is a refusal ("already
+/// paid"). `again`: the request was made before and its answer is not known; a payment recorded
+/// before requests were is then taken as its own (an order is charged once).
 async fn charge(
     db: &DatabaseConnection,
     orders: &OrderClient,
     order: &order::Model,
     token: String,
-    update_id: Option<String>,
+    request: &RequestId,
     again: bool,
 ) -> Result<Answer, ApiError> {
-    if let Some(refusal) = Refusal::to_pay(order.status, order.cancel_reason) {
-        return Ok(match refusal {
-            Refusal::AlreadyPaid if again => Answer::Payment,
-            refusal => Answer::Refused { refusal },
-        });
+    let told = match Refusal::to_pay(order.status, order.cancel_reason) {
+        Some(refusal) => Ok(Answer::Refused { refusal }),
+        None => ask_workflow(db, orders, order, token, request).await,
+    };
+    let recorded = recorded(db, order.id).await?;
+    let mine = recorded.as_ref().is_some_and(|payment| {
+        payment.request_id.as_deref() == Some(request.0.as_str())
+            || (again && payment.request_id.is_none())
+    });
+    let answer = match (mine, recorded.is_some(), told) {
+        (true, _, told) => {
+            if !matches!(told, Ok(Answer::Payment)) {
+                // The workflow did not say so: its task was lost, and it may still think the
+                // order open.
+                tracing::warn!(order_id = %order.id, "the payment was recorded, but its workflow did not answer it; answered from the database");
+                orders.sync_soon(order.id);
+            }
+            Answer::Payment
+        }
+        // Another request paid (perhaps a lost attempt that another request joined).
+        (false, true, Ok(Answer::Payment)) => Answer::Refused {
+            refusal: Refusal::AlreadyPaid,
+        },
+        (false, _, told) => told?,
+    };
+    if let Answer::Refused { .. } = answer {
+        // The database's word: the workflow may not have caught up with it.
+        let now = store::find(db, order.id)
+            .await?
+            .map(|(now, _, _)| now.status);
+        if now.is_some_and(|status| !status.is_open()) {
+            orders.sync_soon(order.id);
+        }
     }
-    Ok(match orders.pay(order.id, token, update_id).await? {
+    Ok(answer)
+}
+
+/// The order's payment, if one is recorded.
+async fn recorded(
+    db: &DatabaseConnection,
+    order_id: Uuid,
+) -> Result<Option<payment::Model>, ApiError> {
+    Ok(payment::Entity::find()
+        .filter(payment::Column::OrderId.eq(order_id))
+        .one(db)
+        .await?)
+}
+
+/// The `pay` update's answer; for a workflow that has ended or is gone, the database's.
+async fn ask_workflow(
+    db: &DatabaseConnection,
+    orders: &OrderClient,
+    order: &order::Model,
+    token: String,
+    request: &RequestId,
+) -> Result<Answer, ApiError> {
+    Ok(match orders.pay(order.id, token, request.clone()).await? {
         PayAnswer::Paid { .. } => Answer::Payment,
         PayAnswer::Declined { message } => Answer::Declined { message },
         PayAnswer::Invalid { message } => Answer::Invalid { message },
-        PayAnswer::Refused(Refusal::AlreadyPaid) if again => Answer::Payment,
         // The database says the order holds its ticket, its workflow that it is still reserving:
         // a workflow task being run again (its worker died) has not reached the reservation yet.
         // Not a refusal to remember: the buyer may try again in a moment.
@@ -154,7 +212,6 @@ async fn charge(
         PayAnswer::Ended => {
             let (now, _, _) = store::find(db, order.id).await?.ok_or(ApiError::NotFound)?;
             match Refusal::to_pay(now.status, now.cancel_reason) {
-                Some(Refusal::AlreadyPaid) if again => Answer::Payment,
                 Some(refusal) => Answer::Refused { refusal },
                 None => {
                     return Err(ApiError::Unavailable(format!(

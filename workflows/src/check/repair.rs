@@ -2,7 +2,9 @@
 //! whose workflow is gone or has ended (terminated, say) holds its ticket with no timer left to
 //! free it: it is cancelled through the same step the workflow uses (reason `operator`), which
 //! frees the ticket and records `order:cancelled`. An order `awaiting:payment` without its
-//! workflow is left to a person: a charge may have been made.
+//! workflow is left to a person: a charge may have been made. A running workflow that still
+//! holds its order open while the database holds it paid or cancelled (a step whose workflow
+//! task was lost wrote it) is told to catch up (its `sync` signal).
 
 use std::fmt;
 
@@ -81,6 +83,62 @@ pub async fn repair(db: &DatabaseConnection, client: &Client) -> anyhow::Result<
             order_id: now.id,
             done,
             cancelled,
+        });
+    }
+    repairs.extend(catch_up(db, client).await?);
+    Ok(repairs)
+}
+
+/// Tells every running order workflow that still holds its order open (`OrderStatus` `created`,
+/// as Temporal's visibility lists it) while the database holds the order paid or cancelled to
+/// catch up with the database. One list of the open workflows, one read per order.
+async fn catch_up(db: &DatabaseConnection, client: &Client) -> anyhow::Result<Vec<Repair>> {
+    use futures::StreamExt;
+    use temporalio_client::{WorkflowListOptions, WorkflowSignalOptions};
+    let query = format!(
+        "WorkflowType = 'OrderWorkflow' AND ExecutionStatus = 'Running' AND {} = '{}'",
+        crate::search_attributes::ORDER_STATUS.name(),
+        Status::Created.as_str()
+    );
+    let listed: Vec<_> = client
+        .list_workflows(query, WorkflowListOptions::default())
+        .collect()
+        .await;
+    let mut repairs = Vec::new();
+    for run in listed {
+        let run = run.context("listing the open order workflows")?;
+        let Some(order_id) = run
+            .id()
+            .strip_prefix("order-")
+            .and_then(|id| id.parse::<Uuid>().ok())
+        else {
+            continue;
+        };
+        let Some(order) = order::Entity::find_by_id(order_id).one(db).await? else {
+            continue;
+        };
+        if order.status.is_open() {
+            continue;
+        }
+        let sent = client
+            .get_workflow_handle::<crate::OrderWorkflow>(run.id().to_owned())
+            .signal(
+                crate::OrderWorkflow::sync,
+                (),
+                WorkflowSignalOptions::default(),
+            )
+            .await;
+        if let Err(e) = sent {
+            tracing::debug!(%order_id, error = %e, "could not tell the workflow to catch up");
+            continue;
+        }
+        repairs.push(Repair {
+            order_id,
+            done: format!(
+                "{}, but its workflow still held it open; told it to catch up with the database",
+                order.status
+            ),
+            cancelled: false,
         });
     }
     Ok(repairs)

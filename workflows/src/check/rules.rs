@@ -221,6 +221,7 @@ mod tests {
             amount_cents,
             currency: "usd".into(),
             created_at: Utc::now(),
+            request_id: None,
         }
     }
 

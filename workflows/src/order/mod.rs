@@ -19,8 +19,8 @@ use std::time::Duration;
 use activities::{
     OrderActivities,
     types::{
-        CancelInput, CancelReason, ChargeInput, ChargeOutcome, CompleteInput, ReserveInput,
-        ReserveOutcome, Status,
+        CancelInput, CancelReason, ChargeInput, ChargeOutcome, CompleteInput, OrderFacts,
+        RequestId, ReserveInput, ReserveOutcome, Status,
     },
 };
 use chrono::{DateTime, Utc};
@@ -47,6 +47,18 @@ const RESERVATION_DEADLINE: &str = "reservation-deadline";
 /// The patch that made an operator's cancellation of the workflow an order cancellation (reason
 /// `operator`): the steps run under a token of their own ([`steps::shield`]).
 const OPERATOR_CANCEL: &str = "operator-cancel";
+
+/// The patch that makes every decision after a step follow what the database holds, since a step
+/// whose workflow task was lost (a Temporal outage, a worker killed) has run all the same:
+/// - the reservation is always the `reserve` step's answer (it finds an order row written by a
+///   lost attempt and adopts it; it refuses by the deadline itself), never the workflow's clock;
+/// - the timer runs until the reservation's own `expiresAt`;
+/// - a payment begins with `begin_payment`, which answers the order as the database holds it:
+///   paid or cancelled by a lost attempt, the workflow adopts that instead of charging;
+/// - a cancellation that finds the order paid adopts its payment (`observe`).
+///
+/// See `docs/failure-modes.md`.
+const DECIDED_BY_DATABASE: &str = "decided-by-database";
 
 /// Waits for `condition`, under the steps' token: an operator's cancellation does not cut it.
 async fn wait(
@@ -85,6 +97,10 @@ pub struct OrderInput {
 pub struct PayInput {
     /// The card token from the client (`tok_visa`, ...).
     pub token: String,
+    /// This request's id (the update's id): recorded with the payment it makes, so that the
+    /// request is answered by what was recorded. Absent in histories recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
 }
 
 /// How a payment ended.
@@ -218,6 +234,8 @@ pub struct OrderWorkflow {
     refused_attempts: u32,
     /// The steps and waits run under tokens of their own (see [`steps::shield`]).
     shielded: bool,
+    /// Decisions follow the database (the patch [`DECIDED_BY_DATABASE`]).
+    by_database: bool,
 }
 
 impl OrderWorkflow {
@@ -293,15 +311,48 @@ async fn cancel_order(
         &format!("cancel order ({reason}), free ticket"),
     )
     .await?;
-    enter(
-        ctx,
-        if status == Status::Complete {
-            Phase::Complete
-        } else {
-            Phase::Cancelled(reason)
-        },
-    );
+    if status == Status::Complete {
+        if ctx.state(|s| s.by_database && s.payment_id.is_none()) {
+            // Paid by an attempt whose workflow task was lost: its payment is the order's.
+            let facts = observe(ctx, order_id).await?;
+            adopt(ctx, &facts);
+        }
+        enter(ctx, Phase::Complete);
+    } else {
+        enter(ctx, Phase::Cancelled(reason));
+    }
     Ok(())
+}
+
+/// Reads what the database holds of the order.
+async fn observe(
+    ctx: &WorkflowContext<OrderWorkflow>,
+    order_id: Uuid,
+) -> Result<OrderFacts, temporalio_common::error::ActivityExecutionError> {
+    database_step(ctx, OrderActivities::observe, order_id, "read the order").await
+}
+
+/// Takes on an order's end that the database holds (written by an attempt whose workflow task was
+/// lost): its payment, or its cancellation. Returns whether the order has ended there.
+fn adopt(ctx: &WorkflowContext<OrderWorkflow>, facts: &OrderFacts) -> bool {
+    match (facts.status, &facts.payment) {
+        (Status::Complete, payment) => {
+            let payment_id = payment.as_ref().map(|p| p.payment_id);
+            ctx.state_mut(|s| s.payment_id = s.payment_id.or(payment_id));
+            if ctx.state(|s| s.phase) != Phase::Complete {
+                enter(ctx, Phase::Complete);
+            }
+            true
+        }
+        (Status::Cancelled, _) => {
+            let reason = facts.cancel_reason.unwrap_or(CancelReason::Operator);
+            if ctx.state(|s| !s.phase.is_final()) {
+                enter(ctx, Phase::Cancelled(reason));
+            }
+            true
+        }
+        (Status::Created | Status::AwaitingPayment, _) => false,
+    }
 }
 
 #[workflow_methods]
@@ -332,7 +383,12 @@ impl OrderWorkflow {
         } else {
             None
         };
-        let outcome = if reserve_by.is_some_and(|by| started > by) {
+        let by_database = ctx.patched(DECIDED_BY_DATABASE);
+        ctx.state_mut(|s| s.by_database = by_database);
+        // Before the patch the workflow's clock could refuse the reservation; but that clock is
+        // the time of the workflow task, and a task run again after a lost one (whose step may
+        // have reserved) comes later: since it, only the step decides.
+        let outcome = if !by_database && reserve_by.is_some_and(|by| started > by) {
             // The workflow started after the API stopped waiting: nobody is told of this order.
             ReserveOutcome::TooLate
         } else {
@@ -368,8 +424,22 @@ impl OrderWorkflow {
         // one activation the timer, listed first, wins a tie.
         // An operator's cancellation of the workflow ends the race too (the timer and this wait
         // are the workflow's own, not the steps').
+        // Since the patch, until the reservation's own `expiresAt` (a reservation adopted from a
+        // lost workflow task was made earlier than this task's time).
+        let left = if by_database {
+            let now: DateTime<Utc> = ctx
+                .workflow_time()
+                .map(DateTime::<Utc>::from)
+                .unwrap_or(started);
+            // In whole seconds: the database keeps `expiresAt` to the microsecond, so a window
+            // reserved by this very task reads back a hair short of it.
+            let left = (reservation.expires_at - now).to_std().unwrap_or_default();
+            Duration::from_secs(left.as_secs_f64().round() as u64).max(Duration::from_millis(1))
+        } else {
+            window
+        };
         let mut timer = ctx.timer(
-            temporalio_sdk::TimerOptions::builder(window)
+            temporalio_sdk::TimerOptions::builder(left)
                 .summary(format!(
                     "order expiry: expires the order at {} unless it is paid",
                     reservation
@@ -449,18 +519,45 @@ impl OrderWorkflow {
             return Err(refusal.into_error());
         }
         enter(ctx, Phase::AwaitingPayment);
-        let (reservation, attempt) = ctx.state(|s| (s.reservation.clone(), s.refused_attempts));
+        let (reservation, attempt, by_database) =
+            ctx.state(|s| (s.reservation.clone(), s.refused_attempts, s.by_database));
         let Some(ReserveOutcome::Reserved(reservation)) = reservation else {
             return Err(Refusal::NotOpenForPayment.into_error());
         };
         let order_id = reservation.order_id;
-        database_step(
-            ctx,
-            OrderActivities::mark_awaiting_payment,
-            order_id,
-            "mark order as being paid",
-        )
-        .await?;
+        if by_database {
+            let facts = database_step(
+                ctx,
+                OrderActivities::begin_payment,
+                order_id,
+                "mark order as being paid",
+            )
+            .await?;
+            if adopt(ctx, &facts) {
+                // Paid or cancelled by an attempt whose workflow task was lost: nothing is
+                // charged now. This request is answered by what was recorded.
+                return match facts.payment {
+                    Some(payment) if payment.made_by(input.request_id.as_ref()) => {
+                        Ok(PayOutcome::Paid {
+                            payment_id: payment.payment_id,
+                            charge_id: payment.charge_id,
+                        })
+                    }
+                    _ => Err(ctx
+                        .state(|s| s.payment_refusal())
+                        .unwrap_or(Refusal::AlreadyPaid)
+                        .into_error()),
+                };
+            }
+        } else {
+            database_step(
+                ctx,
+                OrderActivities::mark_awaiting_payment,
+                order_id,
+                "mark order as being paid",
+            )
+            .await?;
+        }
         let charged = charge(
             ctx,
             ChargeInput {
@@ -484,6 +581,7 @@ impl OrderWorkflow {
                         order_id,
                         charge_id,
                         amount_cents: reservation.price_cents,
+                        request_id: input.request_id.clone(),
                     },
                     "record payment, complete order",
                 )
@@ -538,6 +636,25 @@ impl OrderWorkflow {
         match ctx.state(|s| s.phase) {
             Phase::Complete => Err(Refusal::CannotCancelCompleted.into_error()),
             _ => Ok(()),
+        }
+    }
+
+    /// Catches up with the database: an order that the database holds as paid or cancelled (by a
+    /// step whose workflow task was lost) ends so here too. Sent by the API and the reconciler
+    /// when they find the two apart; a no-op otherwise, and while a step is in flight.
+    #[signal]
+    pub async fn sync(ctx: &mut WorkflowContext<Self>, _input: ()) {
+        let order_id = ctx.state(|s| match (&s.reservation, s.phase) {
+            (Some(ReserveOutcome::Reserved(r)), Phase::Created) => Some(r.order_id),
+            _ => None,
+        });
+        let Some(order_id) = order_id else {
+            return;
+        };
+        if let Ok(facts) = observe(ctx, order_id).await
+            && ctx.state(|s| s.phase) == Phase::Created
+        {
+            adopt(ctx, &facts);
         }
     }
 
