@@ -83,3 +83,45 @@ fn every_variable_the_compose_file_sets_is_one_the_binary_knows() {
     checked.sort();
     assert_eq!(checked, ["api", "migrate", "relay", "worker"]);
 }
+
+/// What the README promises: every long-running service has a health check, and a one-shot
+/// (restarted only on failure) is waited for by its completion, never by a health check.
+#[test]
+fn every_long_running_service_has_a_health_check_and_every_one_shot_a_completion() {
+    let text = std::fs::read_to_string(repository().join("docker-compose.yml")).unwrap();
+    let mut compose: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    compose.apply_merge().unwrap();
+    let services = compose["services"].as_mapping().expect("services");
+    let one_shot = |name: &str| {
+        services[name]["restart"]
+            .as_str()
+            .is_some_and(|restart| restart.starts_with("on-failure"))
+    };
+    for (name, service) in services {
+        let name = name.as_str().unwrap();
+        if one_shot(name) {
+            continue;
+        }
+        let test = &service["healthcheck"]["test"];
+        assert!(
+            test.as_sequence().is_some_and(|t| !t.is_empty()) || test.as_str().is_some(),
+            "{name} runs for good but has no health check"
+        );
+    }
+    for (name, service) in services {
+        let name = name.as_str().unwrap();
+        for (dependency, how) in service["depends_on"].as_mapping().into_iter().flatten() {
+            let dependency = dependency.as_str().unwrap();
+            let wanted = if one_shot(dependency) {
+                "service_completed_successfully"
+            } else {
+                "service_healthy"
+            };
+            assert_eq!(
+                how["condition"].as_str(),
+                Some(wanted),
+                "{name} waits for {dependency}"
+            );
+        }
+    }
+}
