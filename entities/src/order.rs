@@ -135,16 +135,6 @@ impl CancelReason {
     }
 }
 
-impl CancelReason {
-    /// The word the API and the pages use: as stored, but `buyer` for a buyer's cancellation.
-    pub fn public_word(self) -> &'static str {
-        match self {
-            CancelReason::Cancelled => "buyer",
-            other => other.as_str(),
-        }
-    }
-}
-
 impl std::fmt::Display for CancelReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
