@@ -23,7 +23,7 @@ pub const BEAT_EVERY: Duration = Duration::from_secs(1);
 /// A worker counts as alive when seen this recently: three beats, so that one beat that is late
 /// or lost (a slow write, a database that blinked) does not make a running worker look gone,
 /// while one that was killed is noticed within this (plus the API's second of caching: see
-/// `workflows::client::WORKERS_SEEN_FOR`), well within the 10 s a load balancer is promised.
+/// `workflows::client::workers::WORKERS_SEEN_FOR`), well within the 10 s a load balancer is promised.
 pub const FRESH: Duration = Duration::from_secs(3);
 
 /// Rows of workers not seen for this long (killed ones never delete theirs) are swept when a

@@ -85,7 +85,8 @@ async fn assert_ordered(system: &System, buyer: &TestUser) {
 /// After `/readyz` turned 503, the API's own look at the workers (reused for a second) is stale
 /// at most this long.
 async fn past_the_apis_look() {
-    tokio::time::sleep(workflows::client::WORKERS_SEEN_FOR + Duration::from_millis(100)).await;
+    tokio::time::sleep(workflows::client::workers::WORKERS_SEEN_FOR + Duration::from_millis(100))
+        .await;
 }
 
 /// The only worker goes away (`stop`), then comes back: readiness and orders follow.

@@ -13,7 +13,7 @@ use temporalio_client::{
 };
 use uuid::Uuid;
 
-use crate::workflow_id;
+use crate::order::workflow_id;
 
 /// A fetched history.
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeNames
 use uuid::Uuid;
 
 use super::Disagreement;
-use crate::{OrderWorkflow, workflow_id};
+use crate::order::{OrderWorkflow, workflow_id};
 
 /// How long a finished order's workflow may keep running before it is reported: a workflow
 /// finishes right after it writes its order's last change.

@@ -121,9 +121,9 @@ async fn catch_up(db: &DatabaseConnection, client: &Client) -> anyhow::Result<Ve
             continue;
         }
         let sent = client
-            .get_workflow_handle::<crate::OrderWorkflow>(run.id().to_owned())
+            .get_workflow_handle::<crate::order::OrderWorkflow>(run.id().to_owned())
             .signal(
-                crate::OrderWorkflow::sync,
+                crate::order::OrderWorkflow::sync,
                 (),
                 WorkflowSignalOptions::default(),
             )

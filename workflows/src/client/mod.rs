@@ -14,14 +14,14 @@ use temporalio_client::{
 };
 use uuid::Uuid;
 
-use crate::{OrderInput, OrderState, OrderWorkflow, PayInput, PayOutcome, refusal, workflow_id};
+use crate::{
+    order::{OrderInput, OrderState, OrderWorkflow, PayInput, PayOutcome, workflow_id},
+    refusal,
+};
 
 pub use crate::refusal::Refusal;
-pub use sync::SYNC_FOR;
-pub use workers::{WORKERS_ASKED_FOR, WORKERS_SEEN_FOR, Workers};
-
-mod sync;
-mod workers;
+pub mod sync;
+pub mod workers;
 
 /// How long a call waits for the workflow's answer before it gives up as [`Unavailable`].
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -119,6 +119,19 @@ fn trace_header() -> Option<temporalio_common::protos::temporal::api::common::v1
 pub struct OrderSummary {
     pub title: String,
     pub price: entities::Money,
+}
+
+/// What a look at the order task queue found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Workers {
+    /// A worker's heartbeat is fresh, and Temporal answers.
+    Alive,
+    /// Temporal answers, but no worker's heartbeat is fresh ([`database::workers::FRESH`]):
+    /// nothing would take a reservation.
+    NoWorker,
+    /// Temporal did not answer (an error of the connection, or nothing within
+    /// [`workers::WORKERS_ASKED_FOR`]).
+    TemporalUnreachable(String),
 }
 
 /// Starts and drives order workflows.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::OrderClient;
-use crate::OrderWorkflow;
+use crate::order::OrderWorkflow;
 
 /// How long [`OrderClient::sync_soon`] keeps trying.
 pub const SYNC_FOR: Duration = Duration::from_secs(120);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::{OrderClient, Unavailable};
+use super::{OrderClient, Unavailable, Workers};
 
 /// How long a look at the workers is reused before looking again: every order asks (on its hot
 /// path), so one look a second serves them all, and a worker that stopped is noticed within
@@ -15,19 +15,6 @@ pub const WORKERS_SEEN_FOR: Duration = Duration::from_secs(1);
 /// How long a look waits for Temporal (and the database) before it counts as no answer: an
 /// order without a workflow service is told so within this, not after [`super::PATIENCE`].
 pub const WORKERS_ASKED_FOR: Duration = Duration::from_secs(2);
-
-/// What a look at the order task queue found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Workers {
-    /// A worker's heartbeat is fresh, and Temporal answers.
-    Alive,
-    /// Temporal answers, but no worker's heartbeat is fresh ([`database::workers::FRESH`]):
-    /// nothing would take a reservation.
-    NoWorker,
-    /// Temporal did not answer (an error of the connection, or nothing within
-    /// [`WORKERS_ASKED_FOR`]).
-    TemporalUnreachable(String),
-}
 
 impl OrderClient {
     /// Whether orders can be taken now: a worker of the order task queue is alive (its heartbeat

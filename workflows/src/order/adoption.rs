@@ -11,8 +11,8 @@ use temporalio_sdk::WorkflowContext;
 use uuid::Uuid;
 
 use super::{
-    OrderWorkflow,
-    phase::{Phase, enter},
+    phase::Phase,
+    state::{OrderWorkflow, enter},
     steps::database_step,
 };
 

@@ -9,9 +9,9 @@ use temporalio_sdk::{WorkflowContext, WorkflowResult};
 use uuid::Uuid;
 
 use super::{
-    OrderWorkflow,
     adoption::{adopt, observe},
-    phase::{Phase, enter},
+    phase::Phase,
+    state::{OrderWorkflow, enter},
     steps::database_step,
 };
 use crate::refusal::Refusal;

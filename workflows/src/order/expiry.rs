@@ -9,7 +9,11 @@ use chrono::{DateTime, Utc};
 use temporalio_sdk::{CancellableFuture, WorkflowContext, WorkflowResult};
 use uuid::Uuid;
 
-use super::{OrderWorkflow, cancellation::cancel_order, phase::Phase, wait};
+use super::{
+    cancellation::cancel_order,
+    phase::Phase,
+    state::{OrderWorkflow, wait},
+};
 
 /// Runs the race for the order `order_id` holding `reservation`, whose workflow started at
 /// `started` with an order window of `window`.

@@ -28,7 +28,7 @@ use activities::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use temporalio_macros::{workflow, workflow_methods};
+use temporalio_macros::workflow_methods;
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 use uuid::Uuid;
 
@@ -41,17 +41,18 @@ mod cancellation;
 mod expiry;
 mod payment;
 mod phase;
+mod state;
 mod steps;
 
 pub use payment::{PayInput, PayOutcome};
-use phase::{Phase, enter};
+use phase::Phase;
+pub use state::OrderWorkflow;
+use state::{HandlerError, enter, handlers_finished, wait};
 
 use crate::{
     refusal::Refusal,
     search_attributes::{BUYER_ID, ORDER_STATUS, TICKET_ID},
 };
-
-type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The patch that gave reservations a deadline ([`OrderInput::reserve_by`]); histories recorded
 /// before it reserve without one.
@@ -72,18 +73,6 @@ const OPERATOR_CANCEL: &str = "operator-cancel";
 ///
 /// See `docs/failure-modes.md`.
 const DECIDED_BY_DATABASE: &str = "decided-by-database";
-
-/// Waits for `condition`, under the steps' token: an operator's cancellation does not cut it.
-async fn wait(
-    ctx: &WorkflowContext<OrderWorkflow>,
-    condition: impl FnMut(&OrderWorkflow) -> bool,
-) -> WorkflowResult<()> {
-    let options = temporalio_workflow::WaitConditionOptions::builder()
-        .maybe_cancellation_token(steps::shield(ctx))
-        .build();
-    ctx.wait_condition_with_options(condition, options).await?;
-    Ok(())
-}
 
 /// The workflow id of an order.
 pub fn workflow_id(order_id: Uuid) -> String {
@@ -133,25 +122,6 @@ impl OrderState {
             .iter()
             .any(|phase| phase.label() == self.status)
     }
-}
-
-#[workflow]
-#[derive(Default)]
-pub struct OrderWorkflow {
-    phase: Phase,
-    /// Set once the reservation is decided.
-    reservation: Option<ReserveOutcome>,
-    expires_at: Option<DateTime<Utc>>,
-    /// The timer has fired.
-    expired: bool,
-    payment_id: Option<Uuid>,
-    /// Payment attempts that were refused as invalid (nothing charged); each new attempt gets a
-    /// new idempotency key, while a retried attempt keeps its own.
-    refused_attempts: u32,
-    /// The steps and waits run under tokens of their own (see [`steps::shield`]).
-    shielded: bool,
-    /// Decisions follow the database (the patch [`DECIDED_BY_DATABASE`]).
-    by_database: bool,
 }
 
 impl OrderWorkflow {
@@ -337,9 +307,4 @@ impl OrderWorkflow {
     pub fn state(&self, _ctx: &WorkflowContextView) -> OrderState {
         self.snapshot()
     }
-}
-
-/// Waits until every update handler has answered, so that none is cut off by the workflow ending.
-async fn handlers_finished(ctx: &WorkflowContext<OrderWorkflow>) -> WorkflowResult<()> {
-    wait(ctx, |_| ctx.all_handlers_finished()).await
 }

@@ -12,10 +12,10 @@ use temporalio_sdk::{WorkflowContext, WorkflowResult};
 use uuid::Uuid;
 
 use super::{
-    HandlerError, OrderWorkflow,
     adoption::adopt,
     cancellation::cancel_order,
-    phase::{Phase, enter},
+    phase::Phase,
+    state::{HandlerError, OrderWorkflow, enter},
     steps::{charge, database_step},
 };
 use crate::refusal::{self, Refusal};

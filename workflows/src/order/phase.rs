@@ -1,13 +1,8 @@
-//! Where an order's workflow is ([`Phase`]), and how a move to a phase is published: the
-//! `OrderStatus` search attribute (with `ExpiresAt` and `OrderOutcome`) and the current details
-//! the Temporal UI shows.
+//! Where an order's workflow is ([`Phase`]): its label (the `OrderStatus` search attribute), its
+//! outcome once it ended, and what the Temporal UI says of it.
 
 use activities::types::{CancelReason, Status};
 use chrono::{DateTime, Utc};
-use temporalio_sdk::WorkflowContext;
-
-use super::OrderWorkflow;
-use crate::search_attributes::{EXPIRES_AT, ORDER_OUTCOME, ORDER_STATUS};
 
 /// Where the order is; finer than [`Status`] so that handlers can tell work in flight apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,23 +77,4 @@ impl Phase {
             Phase::Complete => Status::Complete.as_str(),
         }
     }
-}
-
-/// Moves to `phase` and publishes it: the `OrderStatus` search attribute (with `ExpiresAt` once
-/// the order holds its ticket, `OrderOutcome` once it ended, in the same one upsert, so the
-/// command sequence is as it always was) and the workflow's current details.
-pub(super) fn enter(ctx: &WorkflowContext<OrderWorkflow>, phase: Phase) {
-    let expires_at = ctx.state_mut(|s| {
-        s.phase = phase;
-        s.expires_at
-    });
-    let mut updates = vec![ORDER_STATUS.value_set(phase.label().to_owned())];
-    if let (Phase::Created, Some(at)) = (phase, expires_at) {
-        updates.push(EXPIRES_AT.value_set(std::time::SystemTime::from(at).into()));
-    }
-    if let Some(outcome) = phase.outcome() {
-        updates.push(ORDER_OUTCOME.value_set(outcome.as_str().to_owned()));
-    }
-    ctx.upsert_search_attributes(updates);
-    ctx.set_current_details(phase.details(expires_at));
 }

@@ -12,18 +12,8 @@ use temporalio_common::{
     error::ActivityExecutionError,
 };
 use temporalio_sdk::{ActivityOptions, LocalActivityOptions, WorkflowContext};
-use temporalio_workflow::WorkflowCancellationToken;
 
-use super::OrderWorkflow;
-
-/// The cancellation token of one of the order's side effects and waits: since the patch
-/// `operator-cancel`, one of its own (never cancelled), so that an operator's cancellation of the
-/// workflow lets every step run to its end (a charge in flight finishes) while the race with the
-/// timer sees it; `None` (the workflow's own) in histories recorded before.
-pub(super) fn shield(ctx: &WorkflowContext<OrderWorkflow>) -> Option<WorkflowCancellationToken> {
-    ctx.state(|s| s.shielded)
-        .then(WorkflowCancellationToken::new)
-}
+use super::state::{OrderWorkflow, shield};
 
 /// Retry policy of database activities: retried until the database answers again.
 fn database_activity() -> ActivityOptions {
