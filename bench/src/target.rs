@@ -7,7 +7,10 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use database::ScratchDatabase;
+use devtools::{
+    process::{ChildProcess, Launch, Output},
+    scratch_database::ScratchDatabase,
+};
 use workflows::TemporalSettings;
 
 use crate::Options;
@@ -18,7 +21,7 @@ pub(crate) struct Target {
     pub(crate) database_url: Option<String>,
     pub(crate) temporal: TemporalSettings,
     pub(crate) server_pid: Option<u32>,
-    embedded: Option<std::process::Child>,
+    embedded: Option<ChildProcess>,
     _data: Option<PathBuf>,
     _scratch_database: Option<ScratchDatabase>,
 }
@@ -26,17 +29,16 @@ pub(crate) struct Target {
 impl Drop for Target {
     fn drop(&mut self) {
         if let Some(child) = &mut self.embedded {
-            // SAFETY: a signal to our own child process.
-            unsafe {
-                libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-            }
-            let _ = child.wait();
+            child.stop();
         }
         if let Some(dir) = &self._data {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
+
+/// How long `ticketing dev` has to stop (its servers too) before it is killed.
+const DEV_STOP_GRACE: Duration = Duration::from_secs(60);
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
@@ -87,9 +89,8 @@ pub(crate) async fn target(args: &Options, http: &reqwest::Client) -> anyhow::Re
     };
     let (http_port, temporal_port, ui_port) = (free_port()?, free_port()?, free_port()?);
     eprintln!("starting `ticketing dev` (data in {})…", dir.display());
-    let log = std::fs::File::create(dir.join("dev.log"))?;
-    let child = std::process::Command::new(std::env::current_exe()?)
-        .arg("dev")
+    let launch = Launch::new("`ticketing dev`", std::env::current_exe()?)
+        .args(["dev"])
         .env("DATA_DIR", &dir)
         .env("HTTP_ADDR", format!("127.0.0.1:{http_port}"))
         .env("TEMPORAL_DEV_PORT", temporal_port.to_string())
@@ -99,10 +100,12 @@ pub(crate) async fn target(args: &Options, http: &reqwest::Client) -> anyhow::Re
         .env("AUTH_ATTEMPTS_PER_ADDRESS", "1000000")
         .env_remove("TEMPORAL_ADDRESS")
         .envs(database_url.iter().map(|url| ("DATABASE_URL", url)))
-        .stdin(std::process::Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
+        .output(Output::NewLog(dir.join("dev.log")))
+        // It stops its own servers first, each within 10 s.
+        .stop_grace(DEV_STOP_GRACE);
+    // Ready is its `/readyz`, below.
+    let child = ChildProcess::start_async(launch)
+        .await
         .context("starting `ticketing dev`")?;
     let target = Target {
         base: format!("http://127.0.0.1:{http_port}"),

@@ -6,24 +6,15 @@
 
 use std::{
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
+use devtools::process::{ChildProcess, Launch, Output};
 use serde_json::{Value, json};
-use support::{http::Api, ports::free_port, sigterm};
+use support::{http::Api, ports::free_port};
 
-/// Stops the child on drop if the test failed before it could.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_until_up(client: &reqwest::Client, url: &str, child: &mut Child, log: &Path) {
+async fn wait_until_up(client: &reqwest::Client, url: &str, child: &mut ChildProcess, log: &Path) {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -52,10 +43,14 @@ fn dev_ports() -> (u16, u16, u16, u16) {
 }
 
 /// `ticketing dev` in `dir` on the given ports (HTTP, Temporal, Temporal UI, NATS), with nothing
-/// else configured, its output in `log`.
-fn start_dev(dir: &Path, (http, temporal, ui, nats): (u16, u16, u16, u16), log: &Path) -> Child {
-    Command::new(support::binary::ticketing())
-        .arg("dev")
+/// else configured, its output in `log`; killed on drop if the test failed before it stopped it.
+fn start_dev(
+    dir: &Path,
+    (http, temporal, ui, nats): (u16, u16, u16, u16),
+    log: &Path,
+) -> ChildProcess {
+    let launch = Launch::new("`ticketing dev`", support::binary::ticketing())
+        .args(["dev"])
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("JWT_KEY")
@@ -66,11 +61,8 @@ fn start_dev(dir: &Path, (http, temporal, ui, nats): (u16, u16, u16, u16), log: 
         .env("TEMPORAL_DEV_PORT", temporal.to_string())
         .env("TEMPORAL_UI_PORT", ui.to_string())
         .env("NATS_DEV_PORT", nats.to_string())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(log).unwrap())
-        .stderr(std::fs::File::options().append(true).open(log).unwrap())
-        .spawn()
-        .expect("the ticketing binary starts")
+        .output(Output::NewLog(log.to_owned()));
+    ChildProcess::start(launch).expect("the ticketing binary starts")
 }
 
 /// A new seller lists a ticket; a new buyer orders it. Returns the order id.
@@ -135,11 +127,10 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
     let ports = dev_ports();
     let (http, temporal, ui, nats) = ports;
     let log = dir.join("dev.log");
-    let child = start_dev(&dir, ports, &log);
-    let mut running = Running(child);
+    let mut running = start_dev(&dir, ports, &log);
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{http}");
-    wait_until_up(&client, &format!("{base}/readyz"), &mut running.0, &log).await;
+    wait_until_up(&client, &format!("{base}/readyz"), &mut running, &log).await;
 
     // The API answers, on SQLite in the data folder, with a generated key.
     let response = client
@@ -227,10 +218,10 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
     assert!(tail[2].contains(" ticket:updated "), "{tail:#?}");
 
     // SIGTERM stops it cleanly, with its Temporal server.
-    sigterm(&running.0);
+    running.terminate();
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = running.0.try_wait().unwrap() {
+        if let Some(status) = running.try_wait().unwrap() {
             break status;
         }
         assert!(
@@ -250,9 +241,8 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
     );
 
     // A second start reuses the data: the user signed up above can sign in.
-    let child = start_dev(&dir, ports, &log);
-    let mut running = Running(child);
-    wait_until_up(&client, &format!("{base}/readyz"), &mut running.0, &log).await;
+    let mut running = start_dev(&dir, ports, &log);
+    wait_until_up(&client, &format!("{base}/readyz"), &mut running, &log).await;
     let response = client
         .post(format!("{base}/api/users/signin"))
         .json(&json!({"email": "DEV@example.com", "password": "secret"}))
@@ -260,8 +250,8 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    sigterm(&running.0);
-    let _ = running.0.wait();
+    running.terminate();
+    let _ = running.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -356,41 +346,33 @@ async fn more_workers_can_join_with_the_worker_command() {
     let ports = dev_ports();
     let (http, temporal, _, _) = ports;
     let log = dir.join("dev.log");
-    let mut dev = Running(start_dev(&dir, ports, &log));
+    let mut dev = start_dev(&dir, ports, &log);
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{http}");
-    wait_until_up(&client, &format!("{base}/readyz"), &mut dev.0, &log).await;
+    wait_until_up(&client, &format!("{base}/readyz"), &mut dev, &log).await;
 
     let worker_log = dir.join("worker.log");
     let database = format!(
         "sqlite://{}?mode=rwc",
         dir.join(".data/ticketing.db").display()
     );
-    let mut worker = Running(
-        Command::new(support::binary::ticketing())
-            .arg("worker")
+    let mut worker = ChildProcess::start(
+        Launch::new("`ticketing worker`", support::binary::ticketing())
+            .args(["worker"])
             .current_dir(&dir)
             .env("DATABASE_URL", &database)
             .env("TEMPORAL_ADDRESS", format!("127.0.0.1:{temporal}"))
             .env_remove("TEMPORAL_TASK_QUEUE")
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&worker_log).unwrap())
-            .stderr(
-                std::fs::File::options()
-                    .append(true)
-                    .open(&worker_log)
-                    .unwrap(),
-            )
-            .spawn()
-            .expect("the worker starts"),
-    );
+            .output(Output::NewLog(worker_log.clone())),
+    )
+    .expect("the worker starts");
     let started = Instant::now();
     while !std::fs::read_to_string(&worker_log)
         .unwrap_or_default()
         .contains("worker running")
     {
         assert!(
-            worker.0.try_wait().unwrap().is_none(),
+            worker.try_wait().unwrap().is_none(),
             "the worker exited: {}",
             std::fs::read_to_string(&worker_log).unwrap_or_default()
         );
@@ -403,10 +385,10 @@ async fn more_workers_can_join_with_the_worker_command() {
 
     order_a_ticket(&base).await;
 
-    sigterm(&worker.0);
+    worker.terminate();
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = worker.0.try_wait().unwrap() {
+        if let Some(status) = worker.try_wait().unwrap() {
             break status;
         }
         assert!(
@@ -420,8 +402,8 @@ async fn more_workers_can_join_with_the_worker_command() {
         "the worker exited with {status}: {}",
         std::fs::read_to_string(&worker_log).unwrap_or_default()
     );
-    sigterm(&dev.0);
-    let _ = dev.0.wait();
+    dev.terminate();
+    let _ = dev.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

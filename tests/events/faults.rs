@@ -4,12 +4,10 @@
 //! `Nats-Msg-Id`), in the outbox's order, and a consumer that de-duplicates by `ce-id` sees the
 //! same.
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
+use devtools::process::{ChildProcess, Launch, Output};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use support::{nats::OwnNats, spawn_app};
@@ -57,18 +55,17 @@ async fn write_events(db: &sea_orm::DatabaseConnection, n: usize) {
 }
 
 /// `ticketing relay` for the database at `url`, publishing to `bus`.
-fn relay_process(url: &str, bus: &events::BusSettings) -> Child {
-    Command::new(support::binary::ticketing())
-        .arg("relay")
+/// Its warnings go to our standard error.
+fn relay_process(url: &str, bus: &events::BusSettings) -> ChildProcess {
+    let launch = Launch::new("the relay", support::binary::ticketing())
+        .args(["relay"])
         .env("DATABASE_URL", url)
         .env("NATS_URL", &bus.nats_url)
         .env("EVENTS_STREAM", &bus.stream.name)
         .env("EVENTS_SUBJECT_PREFIX", &bus.stream.subject_prefix)
         .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("ticketing relay starts")
+        .stderr(Output::Inherit);
+    ChildProcess::start(launch).expect("ticketing relay starts")
 }
 
 /// Every outbox id, once each, in order, and nothing else: what the stream must hold.
@@ -114,8 +111,7 @@ async fn a_relay_killed_mid_batch_and_started_again_loses_and_repeats_nothing() 
             assert!(relay.try_wait().unwrap().is_none(), "the relay exited");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        relay.kill().unwrap(); // SIGKILL
-        relay.wait().unwrap();
+        relay.kill(); // SIGKILL, and reaped
         kills += 1;
         let (published, marked) = (stream_len(bus).await, marked(&app.db.connection).await);
         if published > marked {
@@ -140,7 +136,7 @@ async fn a_relay_killed_mid_batch_and_started_again_loses_and_repeats_nothing() 
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    support::sigterm(&relay);
+    relay.terminate();
     relay.wait().unwrap();
 
     assert_eq!(

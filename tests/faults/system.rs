@@ -4,10 +4,10 @@
 use std::{
     ops::Deref,
     path::PathBuf,
-    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
+use devtools::process::{ChildProcess, Launch, Output};
 use entities::order::{self, CancelReason, Status};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
@@ -156,7 +156,7 @@ pub struct System {
     pub stripe: FakeStripe,
     http: Http,
     temporal: TemporalSettings,
-    worker: Option<Child>,
+    worker: Option<ChildProcess>,
     worker_database: String,
     log: PathBuf,
 }
@@ -219,9 +219,8 @@ impl System {
     /// cut, say).
     pub async fn start_worker_through(&mut self, database_url: String, temporal_address: String) {
         assert!(self.worker.is_none(), "a worker runs already");
-        let log = std::fs::File::create(&self.log).unwrap();
-        let child = Command::new(support::binary::ticketing())
-            .arg("worker")
+        let launch = Launch::new("the worker", support::binary::ticketing())
+            .args(["worker"])
             .env("DATABASE_URL", &database_url)
             .env("TEMPORAL_ADDRESS", &temporal_address)
             .env("TEMPORAL_NAMESPACE", &self.temporal.namespace)
@@ -230,11 +229,10 @@ impl System {
             .env("STRIPE_SECRET_KEY", fake_stripe::SECRET_KEY)
             .env("STRIPE_API_BASE", &self.stripe.base)
             .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("the worker starts");
+            .output(Output::NewLog(self.log.clone()))
+            .stop_grace(Duration::from_secs(30));
+        // Ready is its log saying so, below.
+        let child = ChildProcess::start(launch).expect("the worker starts");
         self.worker = Some(child);
         self.worker_database = database_url;
         let started = Instant::now();
@@ -259,24 +257,17 @@ impl System {
     /// SIGKILL: no chance to finish anything.
     pub fn kill_worker(&mut self) {
         if let Some(mut child) = self.worker.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
+            child.kill();
         }
     }
 
     /// SIGTERM, as a deploy stops it: it finishes its tasks in flight and exits (SIGKILL after
     /// 30 s if it does not).
     pub fn stop_worker_gracefully(&mut self) {
-        if let Some(mut child) = self.worker.take() {
-            support::sigterm(&child);
-            let asked = Instant::now();
-            while child.try_wait().unwrap().is_none() {
-                if asked.elapsed() > Duration::from_secs(30) {
-                    child.kill().unwrap();
-                    panic!("the worker did not stop on SIGTERM: {}", self.worker_log());
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
+        if let Some(mut child) = self.worker.take()
+            && !child.stop()
+        {
+            panic!("the worker did not stop on SIGTERM: {}", self.worker_log());
         }
     }
 
@@ -313,6 +304,7 @@ impl System {
             .await
             .expect("the order's workflow answers its state query")
             .status
+            .to_string()
     }
 
     async fn order_row(&self, order: Uuid) -> order::Model {

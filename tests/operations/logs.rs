@@ -5,40 +5,26 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
+use devtools::process::{ChildProcess, Launch, Output};
 use serde_json::{Value, json};
 use support::{JWT_KEY, TestDatabase, http::Api, ports::free_port};
 
 use crate::{scrape, value};
 
-/// A child process, killed on drop.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn ticketing(command: &str, log: &Path, env: &[(&str, String)]) -> Running {
-    let file = std::fs::File::create(log).unwrap();
-    Running(
-        Command::new(support::binary::ticketing())
-            .arg(command)
-            .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .env_remove("NATS_URL")
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .expect("ticketing starts"),
-    )
+/// `ticketing <command>` with JSON logs in `log`, killed on drop.
+fn ticketing(command: &str, log: &Path, env: &[(&str, String)]) -> ChildProcess {
+    let name = format!("`ticketing {command}`");
+    let launch = Launch::new(name, support::binary::ticketing())
+        .args([command])
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env_remove("NATS_URL")
+        .envs(env.iter().cloned())
+        .stderr(Output::NewLog(log.to_owned()));
+    ChildProcess::start(launch).expect("ticketing starts")
 }
 
 /// The JSON lines of a log file.

