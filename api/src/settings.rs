@@ -57,8 +57,6 @@ pub struct Settings {
     pub password_hashing_concurrency: usize,
     /// The event bus, if any: the pages follow it live, `/readyz` reports on it.
     pub events: EventBus,
-    /// The process's metrics (shared with a worker in the same process), served on `/metrics`.
-    pub metrics: telemetry::Metrics,
     /// The currency every price is in (ISO 4217, lower case), as the workers charge it.
     pub currency: String,
     /// Where clients reach this API (`https://tickets.example.com`): the OpenAPI document's

@@ -16,7 +16,7 @@ use workflows::{OrderClient, search_attributes, temporal};
 use crate::{
     Settings,
     auth::{Passwords, Sessions},
-    bare_errors::JsonErrors,
+    connection_errors::JsonErrors,
     cross_site, error, health, limits,
     limits::CredentialLimiter,
     openapi, orders, request_log, security_headers,
@@ -32,8 +32,9 @@ pub struct Application {
 
 impl Application {
     /// Connects to the database (already migrated) and to Temporal (making sure the search
-    /// attributes exist), and binds the listener.
-    pub async fn build(config: Settings) -> anyhow::Result<Self> {
+    /// attributes exist), and binds the listener. The app counts on `metrics`, the process's
+    /// (shared with a worker in the same process), and serves them on `/metrics`.
+    pub async fn build(config: Settings, metrics: telemetry::Metrics) -> anyhow::Result<Self> {
         let db = database::connect(&config.database_url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
@@ -46,7 +47,7 @@ impl Application {
             client,
             config.temporal.task_queue.clone(),
             config.order_expiration_seconds,
-            config.metrics.clone(),
+            metrics.clone(),
         );
         let acceptor = TcpListener::bind(config.http_addr)
             .into_acceptor()
@@ -87,9 +88,9 @@ impl Application {
             db,
             reads,
             sessions,
-            (orders, admission, config.metrics.clone()),
+            (orders, admission, metrics),
             Answers {
-                currency: crate::json::Currency(config.currency.clone()),
+                currency: api_types::Currency(config.currency.clone()),
                 public_url: config.public_url.clone(),
                 body_limit: config.body_limit_bytes as usize,
             },
@@ -129,7 +130,7 @@ impl Application {
 
 /// How the app answers: the currency beside prices, the document's server, the largest body.
 pub struct Answers {
-    pub currency: crate::json::Currency,
+    pub currency: api_types::Currency,
     pub public_url: Option<String>,
     pub body_limit: usize,
 }
@@ -224,7 +225,7 @@ struct Shared {
     limiter: CredentialLimiter,
     bus: health::EventsHealth,
     metrics: telemetry::Metrics,
-    currency: crate::json::Currency,
+    currency: api_types::Currency,
 }
 
 impl Shared {

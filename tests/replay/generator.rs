@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use activities::{
     PaymentGateway,
     gateway::{ChargeOutcome, ChargeRequest, GatewayError, SandboxGateway},
-    types::ReserveOutcome,
+    order::ReserveOutcome,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -73,12 +73,15 @@ impl System {
             let mut app = base.app.clone();
             app.temporal = config.clone();
             app.order_expiration_seconds = window;
-            urls.push(support::serve(app).await);
+            urls.push(support::serve(app, base.metrics.clone()).await);
         }
-        let worker = start_worker(WorkerSettings {
-            temporal: config.clone(),
-            ..base.worker
-        });
+        let worker = start_worker(
+            WorkerSettings {
+                temporal: config.clone(),
+                ..base.worker
+            },
+            base.metrics,
+        );
         let temporal = workflows::temporal::connect(&config, Duration::from_secs(30))
             .await
             .expect("the generator reaches Temporal");
@@ -337,8 +340,12 @@ fn id_of(value: &Value) -> Uuid {
 
 /// The order worker on a thread of its own, as the API tests run it, charging through
 /// [`SlowSandbox`].
-fn start_worker(config: WorkerSettings) -> TestWorker {
-    TestWorker::start(config, Arc::new(SlowSandbox(SandboxGateway::new())))
+fn start_worker(config: WorkerSettings, metrics: telemetry::Metrics) -> TestWorker {
+    TestWorker::start(
+        config,
+        Arc::new(SlowSandbox(SandboxGateway::new())),
+        metrics,
+    )
 }
 
 pub async fn paid(system: &System) -> Result<(), String> {
@@ -483,10 +490,10 @@ pub async fn database_synced(system: &System) -> Result<(), String> {
             .order(false, &buyer, system.ticket("Caught up").await)
             .await,
     );
-    activities::store::cancel(
+    activities::order::cancel::cancel_order(
         &system.db.connection,
         order,
-        activities::types::CancelReason::Operator,
+        activities::order::CancelReason::Operator,
     )
     .await
     .expect("the order is cancelled behind its workflow's back");

@@ -25,6 +25,7 @@ pub struct TestApp {
     pub sandbox: SandboxGateway,
     pub worker_config: WorkerSettings,
     gateway: Arc<dyn PaymentGateway>,
+    metrics: telemetry::Metrics,
     worker: Option<TestWorker>,
 }
 
@@ -40,6 +41,8 @@ pub struct TestConfig {
     pub app: api::Settings,
     pub worker: WorkerSettings,
     pub gateway: Arc<dyn PaymentGateway>,
+    /// As in one process running both (like `dev`): one set of metrics.
+    pub metrics: telemetry::Metrics,
     /// Run an order worker in this process (off for tests that run `ticketing worker`).
     pub in_process_worker: bool,
 }
@@ -78,22 +81,21 @@ pub fn test_config(db: &TestDatabase, sandbox: &SandboxGateway) -> TestConfig {
     app.events = api::EventBus::default();
     // No reconciler by default: tests that make disagreements on purpose must see them stay.
     let worker = [("--reconcile-every-seconds", "0")];
-    let mut worker = ticketing::settings::worker(&[&common[..], &worker[..]].concat())
+    let worker = ticketing::settings::worker(&[&common[..], &worker[..]].concat())
         .expect("the test's worker settings");
-    // As in one process running both (like `dev`): one set of metrics.
-    worker.metrics = app.metrics.clone();
     TestConfig {
         app,
         worker,
         gateway: Arc::new(sandbox.clone()),
+        metrics: telemetry::Metrics::new(),
         in_process_worker: true,
     }
 }
 
 /// Builds the HTTP application from `settings` and serves it in the background for the rest of
 /// the test; returns its address (`http://127.0.0.1:<port>`).
-pub async fn serve(settings: api::Settings) -> String {
-    let app = api::Application::build(settings)
+pub async fn serve(settings: api::Settings, metrics: telemetry::Metrics) -> String {
+    let app = api::Application::build(settings, metrics)
         .await
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -107,15 +109,19 @@ pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestA
     let sandbox = SandboxGateway::new();
     let mut config = test_config(&db, &sandbox);
     adjust(&mut config);
-    let address = serve(config.app).await;
+    let address = serve(config.app, config.metrics.clone()).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let worker = config
-        .in_process_worker
-        .then(|| TestWorker::start(config.worker.clone(), config.gateway.clone()));
+    let worker = config.in_process_worker.then(|| {
+        TestWorker::start(
+            config.worker.clone(),
+            config.gateway.clone(),
+            config.metrics.clone(),
+        )
+    });
     if worker.is_some() {
         until_a_worker_polls(&client, &address).await;
     }
@@ -126,6 +132,7 @@ pub async fn spawn_app_configured(adjust: impl FnOnce(&mut TestConfig)) -> TestA
         sandbox,
         worker_config: config.worker,
         gateway: config.gateway,
+        metrics: config.metrics,
         worker,
     }
 }
@@ -199,6 +206,7 @@ impl TestApp {
         self.worker = Some(TestWorker::start(
             self.worker_config.clone(),
             self.gateway.clone(),
+            self.metrics.clone(),
         ));
     }
 
@@ -387,7 +395,11 @@ pub struct TestWorker {
 }
 
 impl TestWorker {
-    pub fn start(config: WorkerSettings, gateway: Arc<dyn PaymentGateway>) -> Self {
+    pub fn start(
+        config: WorkerSettings,
+        gateway: Arc<dyn PaymentGateway>,
+        metrics: telemetry::Metrics,
+    ) -> Self {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -399,7 +411,7 @@ impl TestWorker {
                     temporal::connect(&config.temporal, std::time::Duration::from_secs(30))
                         .await
                         .expect("the worker reaches Temporal");
-                let worker = OrderWorker::build(&config, client, gateway)
+                let worker = OrderWorker::build(&config, client, gateway, metrics)
                     .await
                     .expect("the worker builds");
                 worker

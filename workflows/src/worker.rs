@@ -14,7 +14,7 @@ use temporalio_sdk::{
 };
 
 use crate::{
-    OrderWorkflow,
+    order::OrderWorkflow,
     reconciler::{self, ReconcileActivities, ReconcileWorkflow},
     temporal::TemporalSettings,
 };
@@ -68,9 +68,6 @@ pub struct WorkerSettings {
     /// How often the reconciler runs ([`crate::reconciler`]); `None`: this worker registers no
     /// schedule (it still runs the reconciler's workflows when another registered one).
     pub reconcile_every: Option<std::time::Duration>,
-    /// The process's metrics: the activities count orders and charges there, and the Temporal
-    /// SDK's worker metrics join them.
-    pub metrics: telemetry::Metrics,
 }
 
 /// A worker for the order workflows, ready to run (drive [`OrderWorker::run_until`] on the task
@@ -84,18 +81,21 @@ pub struct OrderWorker {
 }
 
 impl OrderWorker {
-    /// A worker charging through `gateway` (usually `settings.gateway.build()`).
+    /// A worker charging through `gateway` (usually `settings.gateway.build()`), counting on
+    /// `metrics`, the process's: the activities count orders and charges there, and the Temporal
+    /// SDK's worker metrics join them.
     pub async fn build(
         settings: &WorkerSettings,
         client: Client,
         gateway: Arc<dyn PaymentGateway>,
+        metrics: telemetry::Metrics,
     ) -> anyhow::Result<Self> {
         let db = database::connect(&settings.database_url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
         // The SDK's worker metrics (task latencies, slots, polls) go to the process's /metrics.
         let telemetry = TelemetryOptions::builder()
-            .metrics(settings.metrics.temporal_meter()?)
+            .metrics(metrics.temporal_meter()?)
             .build();
         let runtime = Runtime::from_current_tokio(
             RuntimeOptions::builder()
@@ -117,13 +117,13 @@ impl OrderWorker {
             .register_activities(ReconcileActivities::new(
                 db.clone(),
                 client.clone(),
-                settings.metrics.clone(),
+                metrics.clone(),
             ))
             .register_activities(OrderActivities::new(
                 db,
                 gateway,
                 settings.currency.clone(),
-                settings.metrics.clone(),
+                metrics,
             ))
             .workflow_task_poller_behavior(workflow_pollers())
             .activity_task_poller_behavior(activity_pollers())

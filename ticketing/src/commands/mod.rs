@@ -19,11 +19,13 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let settings = args.settings()?;
             let relay = args.events.relay()?;
-            let app = Application::build(settings.clone()).await?;
+            // The process's metrics: the app's, and the relay's beside them.
+            let metrics = telemetry::Metrics::new();
+            let app = Application::build(settings.clone(), metrics.clone()).await?;
             tracing::info!(addr = %settings.http_addr, port = app.port(), "serving HTTP");
             let stop = Stop::on_signal();
-            let relaying = relay
-                .map(|relay| spawn_relay(&settings.database_url, relay, &settings.metrics, &stop));
+            let relaying =
+                relay.map(|relay| spawn_relay(&settings.database_url, relay, &metrics, &stop));
             let served = app.run_until_stopped(stop.stopped()).await;
             stop.stop();
             finished(relaying).await?;
@@ -32,14 +34,17 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Worker(args) => {
             let settings = args.settings()?;
             let relay = args.events.relay()?;
+            // The process's metrics: the worker's, and the relay's beside them.
+            let metrics = telemetry::Metrics::new();
             let client = temporal::connect(&settings.temporal, Duration::from_secs(30)).await?;
             search_attributes::ensure_registered(&client).await?;
-            let worker = OrderWorker::build(&settings, client, settings.gateway.build()).await?;
+            let gateway = settings.gateway.build();
+            let worker = OrderWorker::build(&settings, client, gateway, metrics.clone()).await?;
             tracing::info!(task_queue = %settings.temporal.task_queue, gateway = ?settings.gateway, "worker running");
             let stop = Stop::on_signal();
-            let relaying = relay
-                .map(|relay| spawn_relay(&settings.database_url, relay, &settings.metrics, &stop));
-            spawn_metrics(args.metrics.metrics_addr, &settings.metrics, &stop);
+            let relaying =
+                relay.map(|relay| spawn_relay(&settings.database_url, relay, &metrics, &stop));
+            spawn_metrics(args.metrics.metrics_addr, &metrics, &stop);
             let worked = worker.run_until(stop.stopped()).await;
             stop.stop();
             finished(relaying).await?;
@@ -82,7 +87,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Events(EventsCommand::Tail(args)) => {
             let bus = match args.nats.bus() {
                 Some(bus) => bus,
-                None => match dev::nats_url_of(&args.data_dir) {
+                None => match dev::nats_url_of(&args.data.data_dir) {
                     Some(url) => {
                         eprintln!("following the events of `ticketing dev` at {url}");
                         args.nats.bus_at(url)
@@ -91,7 +96,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
                         "NATS_URL is required (e.g. nats://127.0.0.1:4222); without it, `events \
                          tail` follows the `ticketing dev` whose data folder is DATA_DIR ({}), \
                          but none runs there",
-                        args.data_dir.display()
+                        args.data.data_dir.display()
                     ),
                 },
             };

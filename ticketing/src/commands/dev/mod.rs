@@ -3,8 +3,6 @@
 //! JetStream (unless `NATS_URL` is set), keeps their data, the SQLite database and a generated JWT
 //! key in the data folder, migrates, serves HTTP, runs a worker and relays the events.
 
-mod process;
-
 use std::{
     net::{Ipv4Addr, TcpListener},
     path::Path,
@@ -13,31 +11,30 @@ use std::{
 
 use anyhow::{Context, bail};
 use api::{Application, JwtKey};
-use process::{Launch, ServerProcess};
-use workflows::{OrderWorker, WorkerSettings, temporal};
+use devtools::process::{ChildProcess, Launch, Output};
+use workflows::{OrderWorker, temporal};
 
 use crate::{
-    cli::{DevArgs, GatewayKind},
+    cli::DevArgs,
     commands::run_app_and_worker,
     nats_dev_server::{self, NatsServer},
-    settings::{ConfigError, check_database_url},
+    settings::{Backends, ConfigError},
     temporal_dev_server::{self, DevServer},
 };
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("cannot create the data folder {}", args.data_dir.display()))?;
-    let data_dir = args.data_dir.canonicalize()?;
+    let data_dir = &args.data.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+    let data_dir = data_dir.canonicalize()?;
 
-    let jwt_key = match &args.jwt_key {
+    // What `dev` decides where `serve` must be told: a key of its own, SQLite in its data folder.
+    let jwt_key = match &args.session.jwt_key {
         Some(key) => JwtKey::new(key)?,
         None => dev_jwt_key(&data_dir)?,
     };
-    let database_url = match &args.database.database_url {
-        Some(url) => {
-            check_database_url(url)?;
-            url.clone()
-        }
+    let database_url = match args.database.given()? {
+        Some(url) => url,
         None => format!(
             "sqlite://{}?mode=rwc",
             data_dir.join("ticketing.db").display()
@@ -80,7 +77,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     .await;
     let _ = std::fs::remove_file(data_dir.join(NATS_URL_FILE));
     for server in servers.iter_mut().rev() {
-        server.stop().await;
+        server.stop_async().await;
     }
     outcome
 }
@@ -133,45 +130,31 @@ async fn serve(
         Some(_) => args.temporal.resolve(None)?,
         None => args.temporal.local(temporal_address)?,
     };
-    // One process: the HTTP server, the worker and the relay share its metrics.
-    let metrics = telemetry::Metrics::new();
-    let worker_config = WorkerSettings {
+    // `serve`'s and `worker`'s settings, on the database and the Temporal server `dev` settled.
+    let backends = Backends {
         database_url: database_url.to_owned(),
         temporal: temporal.clone(),
-        gateway: args.payment.gateway()?,
-        currency: args.payment.currency.clone(),
-        reconcile_every: args.reconciler.every(),
-        metrics: metrics.clone(),
     };
+    let worker_config = args.worker_flags().settings(backends.clone())?;
     let bus = match &events {
         Events::Bus(bus) => Some(bus.clone()),
         Events::Off(_) => None,
     };
-    let app = Application::build(api::Settings {
-        database_url: database_url.to_owned(),
-        http_addr: args.http.http_addr,
+    // Events go to the bus `dev` found or started, and this process relays them.
+    let app_config = args.app_flags().settings(
+        backends,
         jwt_key,
-        jwt_ttl_seconds: args.http.jwt_ttl_seconds,
-        cookie_secure: args.cookie_secure,
-        body_limit_bytes: args.http.body_limit_bytes,
-        temporal: temporal.clone(),
-        order_expiration_seconds: args.orders.order_expiration_seconds,
-        max_reservations_in_flight: args.orders.max_reservations_in_flight as usize,
-        stripe_card_form: args.payment.payment_gateway == GatewayKind::Stripe,
-        credential_limits: args.http.guards.credential_limits(),
-        trust_forwarded_for: args.http.guards.trust_forwarded_for,
-        password_hashing_concurrency: args.http.guards.password_hashing_concurrency(),
-        events: api::EventBus {
+        api::EventBus {
             bus: bus.clone(),
             relay_here: bus.is_some(),
         },
-        metrics: metrics.clone(),
-        currency: args.payment.currency.clone(),
-        public_url: args.http.public_url.clone(),
-    })
-    .await?;
+    );
+    // One process: the HTTP server, the worker and the relay share its metrics.
+    let metrics = telemetry::Metrics::new();
+    let app = Application::build(app_config, metrics.clone()).await?;
     let client = temporal::connect(&temporal, Duration::from_secs(30)).await?;
-    let worker = OrderWorker::build(&worker_config, client, worker_config.gateway.build()).await?;
+    let gateway = worker_config.gateway.build();
+    let worker = OrderWorker::build(&worker_config, client, gateway, metrics.clone()).await?;
     let base = format!("http://{}:{}", args.http.http_addr.ip(), app.port());
     eprintln!();
     eprintln!("  ticketing is running");
@@ -238,10 +221,7 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 /// Starts a Temporal dev server with its data in the data folder; it and its address.
-async fn start_temporal(
-    args: &DevArgs,
-    data_dir: &Path,
-) -> anyhow::Result<(ServerProcess, String)> {
+async fn start_temporal(args: &DevArgs, data_dir: &Path) -> anyhow::Result<(ChildProcess, String)> {
     let cli = temporal_dev_server::find_cli(args.temporal_cli.as_deref())?;
     for (port, setting) in [
         (args.temporal_dev_port, "TEMPORAL_DEV_PORT"),
@@ -266,14 +246,14 @@ async fn start_temporal(
         ..DevServer::new(cli.clone(), args.temporal_dev_port)
     };
     let address = server.address();
-    let process = ServerProcess::start(Launch {
-        name: "the Temporal dev server",
-        program: &cli,
-        args: server.args(),
-        log: data_dir.join("temporal.log"),
-        address: address.clone(),
-        patience: Duration::from_secs(60),
-    })
+    let process = ChildProcess::start_async(
+        Launch::new("the Temporal dev server", &cli)
+            .args(server.args())
+            .output(Output::Log(data_dir.join("temporal.log")))
+            .ready_at(address.clone(), Duration::from_secs(60))
+            .announce()
+            .die_with_parent(),
+    )
     .await?;
     Ok((process, address))
 }
@@ -283,7 +263,7 @@ async fn start_nats(
     args: &DevArgs,
     program: &Path,
     data_dir: &Path,
-) -> anyhow::Result<(ServerProcess, String)> {
+) -> anyhow::Result<(ChildProcess, String)> {
     let port = match args.nats_dev_port {
         Some(port) if !free(port) => bail!(ConfigError(format!(
             "port {port} is in use (another NATS server?): set NATS_URL=nats://127.0.0.1:{port} \
@@ -301,14 +281,14 @@ async fn start_nats(
         port,
         store_dir: data_dir.join("nats"),
     };
-    let process = ServerProcess::start(Launch {
-        name: "NATS (JetStream)",
-        program,
-        args: server.args(),
-        log: data_dir.join("nats.log"),
-        address: server.address(),
-        patience: Duration::from_secs(30),
-    })
+    let process = ChildProcess::start_async(
+        Launch::new("NATS (JetStream)", program)
+            .args(server.args())
+            .output(Output::Log(data_dir.join("nats.log")))
+            .ready_at(server.address(), Duration::from_secs(30))
+            .announce()
+            .die_with_parent(),
+    )
     .await?;
     std::fs::write(data_dir.join(NATS_URL_FILE), server.url())
         .with_context(|| format!("cannot write {}", data_dir.join(NATS_URL_FILE).display()))?;
