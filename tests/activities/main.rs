@@ -9,7 +9,7 @@ use std::sync::Arc;
 use activities::{
     ChargeOutcome, ChargeRequest, GatewayError, OrderActivities, PaymentGateway,
     gateway::SandboxGateway,
-    types::{
+    order::{
         CancelInput, CancelReason, ChargeInput, CompleteInput, ReserveInput, ReserveOutcome, Status,
     },
 };

@@ -261,9 +261,13 @@ async fn the_repair_tells_a_workflow_behind_its_order_to_catch_up() {
         let order_id = system.order(&buyer).await;
         let db = system.db().connection.clone();
         // What a lost workflow task leaves: the order cancelled, its workflow none the wiser.
-        activities::store::cancel(&db, order_id, activities::types::CancelReason::Operator)
-            .await
-            .unwrap();
+        activities::order::cancel::cancel_order(
+            &db,
+            order_id,
+            activities::order::CancelReason::Operator,
+        )
+        .await
+        .unwrap();
         assert_eq!(system.workflow_state(order_id).await, "created");
 
         // `ticketing check --repair` (and the reconciler, which runs the same) finds it through

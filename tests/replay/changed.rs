@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use activities::{
     OrderActivities,
-    types::{ChargeInput, ChargeOutcome, CompleteInput, ReserveInput, ReserveOutcome},
+    order::{ChargeInput, ChargeOutcome, CompleteInput, ReserveInput, ReserveOutcome},
 };
 use chrono::{DateTime, Utc};
 use temporalio_common::{MemoValue, RetryPolicy};

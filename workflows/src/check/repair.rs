@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use activities::store;
+use activities::order::cancel::cancel_order;
 use anyhow::Context;
 use entities::order::{self, CancelReason, Status};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -62,7 +62,7 @@ pub async fn repair(db: &DatabaseConnection, client: &Client) -> anyhow::Result<
         };
         let (done, cancelled) = match now.status {
             Status::Created => {
-                let (_, cancelled) = store::cancel(db, now.id, CancelReason::Operator)
+                let (_, cancelled) = cancel_order(db, now.id, CancelReason::Operator)
                     .await
                     .with_context(|| format!("cancelling order {}", now.id))?;
                 (

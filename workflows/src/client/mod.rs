@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-pub use activities::types::RequestId;
-use activities::types::ReserveOutcome;
+pub use activities::order::RequestId;
+use activities::order::ReserveOutcome;
 use temporalio_client::{
     Client, WorkflowExecuteUpdateOptions, WorkflowHandle, WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowUpdateWithStartOptions,

@@ -4,7 +4,7 @@
 
 use activities::{
     OrderActivities,
-    types::{CancelReason, OrderFacts, Status},
+    order::{CancelReason, OrderFacts, Status},
 };
 use temporalio_common::error::ActivityExecutionError;
 use temporalio_sdk::WorkflowContext;

@@ -3,7 +3,7 @@
 
 use activities::{
     OrderActivities,
-    types::{CancelInput, CancelReason, Status},
+    order::{CancelInput, CancelReason, Status},
 };
 use temporalio_sdk::{WorkflowContext, WorkflowResult};
 use uuid::Uuid;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use activities::types::{CancelReason, Reservation};
+use activities::order::{CancelReason, Reservation};
 use chrono::{DateTime, Utc};
 use temporalio_sdk::{CancellableFuture, WorkflowContext, WorkflowResult};
 use uuid::Uuid;

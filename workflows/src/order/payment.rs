@@ -5,7 +5,7 @@
 
 use activities::{
     OrderActivities,
-    types::{CancelReason, ChargeInput, ChargeOutcome, CompleteInput, RequestId, ReserveOutcome},
+    order::{CancelReason, ChargeInput, ChargeOutcome, CompleteInput, RequestId, ReserveOutcome},
 };
 use serde::{Deserialize, Serialize};
 use temporalio_sdk::{WorkflowContext, WorkflowResult};

@@ -1,7 +1,7 @@
 //! The order workflow's state (what its handlers share), how it moves to a phase and publishes it,
 //! and the waits and cancellation tokens every part of it uses.
 
-use activities::types::ReserveOutcome;
+use activities::order::ReserveOutcome;
 use chrono::{DateTime, Utc};
 use temporalio_macros::workflow;
 use temporalio_sdk::{WorkflowContext, WorkflowResult};

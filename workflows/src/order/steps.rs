@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use activities::{
     OrderActivities,
-    types::{ChargeInput, ChargeOutcome},
+    order::{ChargeInput, ChargeOutcome},
 };
 use temporalio_common::{
     ActivityDefinition, RetryPolicy, data_converters::TemporalDeserializable,
