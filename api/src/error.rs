@@ -7,28 +7,13 @@ use poem::{
     http::{StatusCode, header},
 };
 use poem_openapi::{
-    ApiResponse, Object,
+    ApiResponse,
     error::{AuthorizationError, ContentTypeError, ParseParamError, ParseRequestPayloadError},
     registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry},
     types::Type,
 };
 
-/// One failed rule or refusal.
-#[derive(Debug, Clone, PartialEq, Eq, Object, serde::Serialize)]
-pub struct ErrorEntry {
-    pub message: String,
-    /// The request field that broke the rule; only on validation errors.
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
-
-/// The body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Object, serde::Serialize)]
-#[oai(rename = "Errors")]
-pub struct ErrorBody {
-    pub errors: Vec<ErrorEntry>,
-}
+pub use api_types::{ErrorBody, ErrorEntry};
 
 /// Every way a request can fail.
 #[derive(Debug, thiserror::Error)]

@@ -3,13 +3,12 @@
 //! lifecycle's typed client ([`workflows::OrderClient`]); the pages (`web`) are mounted beside it.
 
 pub mod auth;
-pub mod bare_errors;
+pub mod connection_errors;
 pub mod cross_site;
 pub mod error;
 pub mod health;
 pub mod idempotency;
 pub mod input;
-pub mod json;
 pub mod limits;
 pub mod listings;
 pub mod openapi;

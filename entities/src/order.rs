@@ -36,8 +36,9 @@ impl Model {
     }
 }
 
-/// Where an order is in its life. The serde names are the stored texts; they are also part of
-/// recorded workflow histories, so they never change.
+/// Where an order is in its life. Its words ([`Status::as_str`]) are the stored texts, the API's
+/// `OrderStatus` and part of recorded workflow histories, so they never change; they are written
+/// here and nowhere else.
 #[derive(
     Clone,
     Copy,
@@ -46,39 +47,52 @@ impl Model {
     Eq,
     Hash,
     EnumIter,
-    DeriveActiveEnum,
+    DeriveValueType,
     serde::Serialize,
     serde::Deserialize,
 )]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[sea_orm(
+    value_type = "String",
+    from_str = "Status::parse",
+    to_str = "Status::as_str"
+)]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum Status {
     /// Holding the ticket, waiting for payment or expiry.
-    #[sea_orm(string_value = "created")]
-    #[serde(rename = "created")]
     Created,
     /// A payment is being charged; the timer can no longer cancel the order.
-    #[sea_orm(string_value = "awaiting:payment")]
-    #[serde(rename = "awaiting:payment")]
     AwaitingPayment,
     /// Cancelled (by the buyer, by expiry, or by a declined card); the ticket is free again.
-    #[sea_orm(string_value = "cancelled")]
-    #[serde(rename = "cancelled")]
     Cancelled,
     /// Paid.
-    #[sea_orm(string_value = "complete")]
-    #[serde(rename = "complete")]
     Complete,
 }
 
 impl Status {
+    /// Every status, in the order of an order's life.
+    pub const ALL: [Status; 4] = [
+        Status::Created,
+        Status::AwaitingPayment,
+        Status::Cancelled,
+        Status::Complete,
+    ];
+
     /// The stored text, as the API shows it.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             Status::Created => "created",
             Status::AwaitingPayment => "awaiting:payment",
             Status::Cancelled => "cancelled",
             Status::Complete => "complete",
         }
+    }
+
+    /// The status of a stored text.
+    pub fn parse(text: &str) -> Result<Status, UnknownWord> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| UnknownWord::new("order status", text))
     }
 
     pub fn is_open(self) -> bool {
@@ -89,6 +103,96 @@ impl Status {
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl From<Status> for &'static str {
+    fn from(status: Status) -> Self {
+        status.as_str()
+    }
+}
+
+impl TryFrom<String> for Status {
+    type Error = UnknownWord;
+
+    fn try_from(text: String) -> Result<Self, UnknownWord> {
+        Status::parse(&text)
+    }
+}
+
+/// A stored or sent word that names none of its kind's values (`order status "refunded"`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} {text:?} is none of the known ones")]
+pub struct UnknownWord {
+    kind: &'static str,
+    text: String,
+}
+
+impl UnknownWord {
+    pub fn new(kind: &'static str, text: &str) -> Self {
+        UnknownWord {
+            kind,
+            text: text.to_owned(),
+        }
+    }
+}
+
+/// Where an order's workflow is: before its order exists (`reserving`), instead of one
+/// (`rejected`: the reservation was refused), or its order's [`Status`]. The workflow answers it,
+/// its client reads it and the API shows it (`WorkflowStatus`); the order's words are
+/// [`Status`]'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(into = "&'static str", try_from = "String")]
+pub enum WorkflowPhase {
+    Reserving,
+    Rejected,
+    Order(Status),
+}
+
+impl WorkflowPhase {
+    /// Every phase, in the order of a workflow's life.
+    pub const ALL: [WorkflowPhase; 6] = [
+        WorkflowPhase::Reserving,
+        WorkflowPhase::Rejected,
+        WorkflowPhase::Order(Status::Created),
+        WorkflowPhase::Order(Status::AwaitingPayment),
+        WorkflowPhase::Order(Status::Cancelled),
+        WorkflowPhase::Order(Status::Complete),
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WorkflowPhase::Reserving => "reserving",
+            WorkflowPhase::Rejected => "rejected",
+            WorkflowPhase::Order(status) => status.as_str(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<WorkflowPhase, UnknownWord> {
+        WorkflowPhase::ALL
+            .into_iter()
+            .find(|phase| phase.as_str() == text)
+            .ok_or_else(|| UnknownWord::new("workflow phase", text))
+    }
+}
+
+impl std::fmt::Display for WorkflowPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<WorkflowPhase> for &'static str {
+    fn from(phase: WorkflowPhase) -> Self {
+        phase.as_str()
+    }
+}
+
+impl TryFrom<String> for WorkflowPhase {
+    type Error = UnknownWord;
+
+    fn try_from(text: String) -> Result<Self, UnknownWord> {
+        WorkflowPhase::parse(&text)
     }
 }
 

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
+use api_types::ErrorBody;
 use poem::{
     Endpoint, Request, Response,
     endpoint::BoxEndpoint,
     http::{HeaderValue, Method, StatusCode, header},
 };
-use serde_json::Value;
+use serde::{Serialize, de::DeserializeOwned};
 
 #[derive(Clone)]
 pub struct Backend {
@@ -18,7 +19,8 @@ pub struct Backend {
 /// An answer of the API.
 pub struct Reply {
     pub status: StatusCode,
-    pub body: Value,
+    /// The body as the API sent it (JSON); [`Reply::json`] reads it as its type.
+    pub body: Vec<u8>,
     /// `Set-Cookie` headers to pass on to the browser (signup, signin, signout).
     pub set_cookies: Vec<HeaderValue>,
     /// `X-Total-Count` of a listing: how many there are in all pages.
@@ -36,16 +38,14 @@ impl Backend {
         from: &Request,
         method: Method,
         path: &str,
-        body: Option<Value>,
+        body: Option<String>,
     ) -> Reply {
         let mut request = Request::builder().method(method).uri_str(path);
         if let Some(cookies) = from.headers().get(header::COOKIE) {
             request = request.header(header::COOKIE, cookies.clone());
         }
         let mut request = match body {
-            Some(body) => request
-                .content_type("application/json")
-                .body(body.to_string()),
+            Some(body) => request.content_type("application/json").body(body),
             None => request.finish(),
         };
         // The visitor's address (and anything else the outer layers learnt) goes along: the
@@ -71,7 +71,7 @@ impl Backend {
         let bytes = response.into_body().into_bytes().await.unwrap_or_default();
         Reply {
             status,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            body: bytes.to_vec(),
             set_cookies,
             total,
         }
@@ -89,7 +89,8 @@ impl Backend {
         self.call(from, Method::GET, path, None).await
     }
 
-    pub async fn post(&self, from: &Request, path: &str, body: Value) -> Reply {
+    pub async fn post(&self, from: &Request, path: &str, body: &impl Serialize) -> Reply {
+        let body = serde_json::to_string(body).expect("a request body serializes");
         self.call(from, Method::POST, path, Some(body)).await
     }
 }
@@ -99,24 +100,36 @@ impl Reply {
         self.status.is_success()
     }
 
+    /// The body as the API's type `T` (`api_types`); `None`, logged, when it is not one (a
+    /// contract broken between the API and the pages).
+    pub fn json<T: DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_slice(&self.body)
+            .inspect_err(|e| {
+                tracing::error!(
+                    status = %self.status,
+                    error = %e,
+                    "the API's answer is not a {}",
+                    std::any::type_name::<T>()
+                )
+            })
+            .ok()
+    }
+
     /// The contract's error entries as `(field, message)`.
     pub fn errors(&self) -> Vec<(Option<String>, String)> {
-        self.body["errors"]
-            .as_array()
-            .map(|entries| {
-                entries
-                    .iter()
-                    .map(|e| {
-                        (
-                            e["field"].as_str().map(str::to_owned),
-                            e["message"]
-                                .as_str()
-                                .unwrap_or("Something went wrong")
-                                .to_owned(),
-                        )
-                    })
+        serde_json::from_slice::<ErrorBody>(&self.body)
+            .map(|body| {
+                body.errors
+                    .into_iter()
+                    .map(|e| (e.field, e.message))
                     .collect()
             })
-            .unwrap_or_else(|| vec![(None, "Something went wrong".to_owned())])
+            .unwrap_or_else(|_| vec![(None, "Something went wrong".to_owned())])
     }
+}
+
+/// `/api/<collection>/<id>` for an id shaped like ours; anything else is simply not found.
+pub fn api_path(collection: &str, id: &str) -> Option<String> {
+    (id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
+        .then(|| format!("/api/{collection}/{id}"))
 }

@@ -62,7 +62,7 @@ impl Flash {
             "{COOKIE}={}; Path=/; Max-Age={MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax",
             urlencoding::encode(&json)
         );
-        let mut response = crate::redirect(to, cookies);
+        let mut response = crate::redirects::redirect(to, cookies);
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }

@@ -1,9 +1,8 @@
 //! How the pages write money and times: `$1,000,000.00` (the currency's sign, thousands
 //! separated), and times in a readable UTC form that app.js turns into the visitor's local time.
 
-use chrono::{DateTime, Utc};
+use api_types::{Currency, Timestamp, iso8601};
 use maud::{Markup, html};
-use serde_json::Value;
 
 /// An amount in cents in `currency` (ISO 4217, lower case): `$1,234.50`, `€19.99`, `12.00 CHF`.
 pub fn money_cents(cents: i64, currency: &str) -> String {
@@ -26,24 +25,15 @@ pub fn money_cents(cents: i64, currency: &str) -> String {
     }
 }
 
-/// The money of an API object with `priceCents` and `currency`.
-pub fn money_of(object: &Value) -> String {
-    money_cents(
-        object["priceCents"].as_i64().unwrap_or_default(),
-        object["currency"].as_str().unwrap_or("usd"),
-    )
+/// An amount of the API: its cents in its currency.
+pub fn money(cents: i64, currency: &Currency) -> String {
+    money_cents(cents, &currency.0)
 }
 
-/// A time of the API (ISO-8601) in a `<time>` element: `2 Dec 2026, 14:05 UTC` as written, the
-/// visitor's local time once app.js has run.
-pub fn time(iso: &str) -> Markup {
-    match DateTime::parse_from_rfc3339(iso) {
-        Ok(at) => {
-            let utc = at.with_timezone(&Utc);
-            html! { time datetime=(iso) { (utc.format("%-d %b %Y, %H:%M UTC")) } }
-        }
-        Err(_) => html! { (iso) },
-    }
+/// A time of the API in a `<time>` element: `2 Dec 2026, 14:05 UTC` as written, the visitor's
+/// local time once app.js has run.
+pub fn time(at: Timestamp) -> Markup {
+    html! { time datetime=(iso8601(at.0)) { (at.0.format("%-d %b %Y, %H:%M UTC")) } }
 }
 
 #[cfg(test)]

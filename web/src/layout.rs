@@ -1,8 +1,10 @@
 //! The page shell: head, header (as in the original client), main, and small shared pieces.
 
+use api_types::CancelReason;
+use entities::order::Status;
 use maud::{DOCTYPE, Markup, html};
 
-use crate::Visit;
+use crate::visit::Visit;
 
 /// What every page's `head` holds: charset, viewport, title and the stylesheet.
 pub fn head_tags(title: &str) -> Markup {
@@ -110,17 +112,16 @@ impl FormErrors {
 }
 
 /// An order status (and, for a cancelled order, why) in plain words.
-pub fn status_words(status: &str, cancel_reason: Option<&str>) -> &'static str {
+pub fn status_words(status: Status, cancel_reason: Option<CancelReason>) -> &'static str {
     match (status, cancel_reason) {
-        ("created", _) => "Awaiting payment",
-        ("awaiting:payment", _) => "Payment in progress",
-        ("cancelled", Some("expired")) => "Expired",
-        ("cancelled", Some("declined")) => "Declined",
-        ("cancelled", Some("buyer")) => "Cancelled by you",
-        ("cancelled", Some("operator")) => "Cancelled by support",
-        ("cancelled", _) => "Cancelled",
-        ("complete", _) => "Paid",
-        _ => "Unknown",
+        (Status::Created, _) => "Awaiting payment",
+        (Status::AwaitingPayment, _) => "Payment in progress",
+        (Status::Cancelled, Some(CancelReason::Expired)) => "Expired",
+        (Status::Cancelled, Some(CancelReason::Declined)) => "Declined",
+        (Status::Cancelled, Some(CancelReason::Buyer)) => "Cancelled by you",
+        (Status::Cancelled, Some(CancelReason::Operator)) => "Cancelled by support",
+        (Status::Cancelled, None) => "Cancelled",
+        (Status::Complete, _) => "Paid",
     }
 }
 

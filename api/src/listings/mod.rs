@@ -1,95 +1,50 @@
 //! `/api/listings`: a seller's own tickets, each with what became of it (for sale, reserved until
 //! a time, or sold when and for how much).
 
-pub mod store;
+pub mod queries;
 
 use entities::{Money, order};
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Query, payload::Json};
+use poem_openapi::{ApiResponse, OpenApi, param::Query, payload::Json};
 use sea_orm::DatabaseConnection;
-use uuid::Uuid;
+
+use api_types::{Amount, Currency, ListingJson, ListingState, Price, TicketJson, Timestamp};
 
 use crate::{
     auth::SignedIn,
     error::{Fails, can},
     input::{Limit, Offset, Page},
-    json::{Currency, Price, Timestamp},
     tags::Tag,
-    tickets::TicketJson,
 };
 
-/// What became of a ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
-pub enum ListingState {
-    /// No order holds it: buyers see it.
-    #[oai(rename = "forSale")]
-    ForSale,
-    /// An order holds it until `reservedUntil`, or while its payment is made.
-    #[oai(rename = "reserved")]
-    Reserved,
-    /// Paid for: `soldAt`, for `soldFor`.
-    #[oai(rename = "sold")]
-    Sold,
-}
-
-/// A sale's amount.
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct Amount {
-    price: Price,
-    price_cents: i64,
-    currency: Currency,
-}
-
-/// One of the seller's tickets and what became of it.
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct ListingJson {
-    ticket: TicketJson,
-    state: ListingState,
-    /// The order holding it (reserved or sold).
-    #[oai(skip_serializing_if_is_none)]
-    order_id: Option<Uuid>,
-    /// When the order holding it expires unless paid (reserved only).
-    #[oai(skip_serializing_if_is_none)]
-    reserved_until: Option<Timestamp>,
-    /// When it was paid for (sold only).
-    #[oai(skip_serializing_if_is_none)]
-    sold_at: Option<Timestamp>,
-    /// What the buyer paid (sold only).
-    #[oai(skip_serializing_if_is_none)]
-    sold_for: Option<Amount>,
-}
-
-impl ListingJson {
-    fn new(listing: store::Listing, currency: &Currency) -> Self {
-        let store::Listing {
-            ticket,
-            order,
-            payment,
-        } = listing;
-        let order_id = ticket.order_id;
-        let (state, reserved_until) = match (&order, &payment) {
-            (_, Some(_)) => (ListingState::Sold, None),
-            (Some(o), None) if o.status == order::Status::Complete => (ListingState::Sold, None),
-            (Some(o), None) => (ListingState::Reserved, Some(Timestamp(o.expires_at))),
-            // A ticket that points at an order we cannot read is not for sale either.
-            (None, None) if order_id.is_some() => (ListingState::Reserved, None),
-            (None, None) => (ListingState::ForSale, None),
-        };
-        let sold_for = payment.as_ref().map(|p| Amount {
-            price: Price(Money::from_cents(p.amount_cents)),
-            price_cents: p.amount_cents,
-            currency: Currency(p.currency.clone()),
-        });
-        ListingJson {
-            ticket: TicketJson::new(ticket, currency),
-            state,
-            order_id,
-            reserved_until,
-            sold_at: payment.as_ref().map(|p| Timestamp(p.created_at)),
-            sold_for,
-        }
+/// One of the seller's tickets and what became of it, as the API shows it.
+fn listing_json(listing: queries::Listing, currency: &Currency) -> ListingJson {
+    let queries::Listing {
+        ticket,
+        order,
+        payment,
+    } = listing;
+    let order_id = ticket.order_id;
+    let (state, reserved_until) = match (&order, &payment) {
+        (_, Some(_)) => (ListingState::Sold, None),
+        (Some(o), None) if o.status == order::Status::Complete => (ListingState::Sold, None),
+        (Some(o), None) => (ListingState::Reserved, Some(Timestamp(o.expires_at))),
+        // A ticket that points at an order we cannot read is not for sale either.
+        (None, None) if order_id.is_some() => (ListingState::Reserved, None),
+        (None, None) => (ListingState::ForSale, None),
+    };
+    let sold_for = payment.as_ref().map(|p| Amount {
+        price: Price(Money::from_cents(p.amount_cents)),
+        price_cents: p.amount_cents,
+        currency: Currency(p.currency.clone()),
+    });
+    ListingJson {
+        ticket: TicketJson::new(ticket, currency),
+        state,
+        order_id,
+        reserved_until,
+        sold_at: payment.as_ref().map(|p| Timestamp(p.created_at)),
+        sold_for,
     }
 }
 
@@ -129,12 +84,12 @@ impl ListingsApi {
         offset: Query<Offset>,
     ) -> Result<Listed, Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::DATABASE }>> {
         let page = Page::parse(limit.0, offset.0)?;
-        let (listings, total) = store::for_seller(&db, auth.claims().id, page).await?;
+        let (listings, total) = queries::for_seller(&db, auth.claims().id, page).await?;
         Ok(Listed::Ok(
             Json(
                 listings
                     .into_iter()
-                    .map(|l| ListingJson::new(l, &currency))
+                    .map(|l| listing_json(l, &currency))
                     .collect(),
             ),
             total,

@@ -1,62 +1,39 @@
 //! `/api/orders`: make an order (which starts its `OrderWorkflow`), list, show, cancel, and the
 //! workflow's live state.
 
-mod json;
+mod admission;
+mod idempotency;
+pub mod queries;
 mod reservation;
-pub mod store;
 
-use reservation::{decide, workers_polling};
+pub use admission::Admission;
+pub use api_types::{CancelReason, OrderJson, OrderStatus, WorkflowStateJson, WorkflowStatus};
+use api_types::{Currency, Timestamp};
 
-pub use json::{CancelReason, OrderJson, OrderStatus, WorkflowStateJson, WorkflowStatus};
-
-use std::sync::Arc;
-
-use entities::{Money, order};
-use poem::web::Data;
+use entities::order;
+use poem::{FromRequest, Request, RequestBody, web::Data};
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
 };
 use sea_orm::DatabaseConnection;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
-use workflows::{OrderClient, Refusal, client::OrderSummary};
+use workflows::{OrderClient, Refusal};
 
 use crate::{
     auth::SignedIn,
-    error::{ApiError, Fails, can},
-    idempotency::{self, Answer, Claim, Claimed, Key},
-    input::{Input, Limit, Offset, Page, Text, rules},
-    json::{Currency, Timestamp},
+    error::{ApiError, Fails, can, invalid},
+    idempotency::{Answer, Key},
+    input::{Input, Limit, Offset, Page},
     tags::Tag,
 };
-
-/// Admission control: at most so many reservations are in hand at once in this process (from
-/// their first database read to their workflow's answer); the next one is shed at once (503 with
-/// `Retry-After`), before any work.
-#[derive(Clone)]
-pub struct Admission(Arc<Semaphore>);
-
-impl Admission {
-    pub fn new(in_flight: usize) -> Self {
-        Admission(Arc::new(Semaphore::new(in_flight.max(1))))
-    }
-
-    /// A place among the reservations in flight, held until it is dropped.
-    pub fn admit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.0
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ApiError::Busy("too many reservations in flight".into()))
-    }
-}
 
 #[derive(Debug, Object)]
 pub struct NewOrder {
     /// The ticket to reserve.
     #[oai(rename = "ticketId")]
-    ticket_id: Input<Text<rules::Uuid>>,
+    ticket_id: Input<Uuid>,
 }
 
 #[derive(ApiResponse)]
@@ -73,72 +50,63 @@ pub enum Cancelled {
     NoContent,
 }
 
+/// The app's shared state that making an order uses, taken from the request's `Data` as one
+/// parameter.
+#[derive(Clone, Copy)]
+struct OrderDesk<'a> {
+    db: &'a DatabaseConnection,
+    currency: &'a Currency,
+    orders: &'a OrderClient,
+    admission: &'a Admission,
+}
+
+impl<'a> FromRequest<'a> for OrderDesk<'a> {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(OrderDesk {
+            db: data(req).await?,
+            currency: data(req).await?,
+            orders: data(req).await?,
+            admission: data(req).await?,
+        })
+    }
+}
+
+/// The request's `Data` of type `T` (500 when the app did not put it there).
+async fn data<T: Send + Sync + 'static>(req: &Request) -> poem::Result<&T> {
+    Ok(Data::<&T>::from_request_without_body(req).await?.0)
+}
+
 /// An order of the signed-in buyer; 404 for none (or a malformed id), 401 for someone else's.
 pub async fn owned_order(
     db: &DatabaseConnection,
     auth: &SignedIn,
     id: Input<Uuid>,
-) -> Result<store::OrderWithTicket, ApiError> {
+) -> Result<queries::OrderWithTicket, ApiError> {
     let Input::Given(id) = id else {
         return Err(ApiError::NotFound);
     };
     crate::request_log::about_order(id);
-    let record = store::find(db, id).await?.ok_or(ApiError::NotFound)?;
+    let record = queries::find(db, id).await?.ok_or(ApiError::NotFound)?;
     if record.0.user_id != auth.claims().id {
         return Err(ApiError::NotAuthorized);
     }
     Ok(record)
 }
 
-/// 201 with the order as it stands.
-async fn created(
-    db: &DatabaseConnection,
-    currency: &Currency,
-    order_id: Uuid,
-) -> Result<Created, ApiError> {
-    let record = store::find(db, order_id).await?.ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row"))
-    })?;
-    Ok(Created::Created(Json(OrderJson::new(record, currency))))
-}
-
-/// The answer as the response.
+/// The answer as the response: 201 with the order as it stands, or the error.
 async fn answer(
     db: &DatabaseConnection,
     currency: &Currency,
     order_id: Uuid,
     answer: Answer,
 ) -> Result<Created, ApiError> {
-    match answer.into_error(order_id) {
-        Some(error) => Err(error),
-        None => created(db, currency, order_id).await,
+    if let Some(error) = answer.into_error(order_id) {
+        return Err(error);
     }
-}
-
-/// What a first look at the ticket found.
-enum Look {
-    /// A refusal the database gives away without starting a workflow (the workflow decides for
-    /// real): no such ticket, the buyer's own, or held by another order.
-    Refused(Answer),
-    /// Free as far as the database knows: what the order's workflow will show of it.
-    Free(OrderSummary),
-}
-
-async fn look(db: &DatabaseConnection, ticket_id: Uuid, buyer: Uuid) -> Result<Look, ApiError> {
-    let Some(ticket) = crate::tickets::store::find(db, ticket_id).await? else {
-        return Ok(Look::Refused(Answer::NotFound));
-    };
-    let refusal = if ticket.user_id == buyer {
-        Refusal::OwnTicket
-    } else if ticket.order_id.is_some() {
-        Refusal::TicketTaken
-    } else {
-        return Ok(Look::Free(OrderSummary {
-            title: ticket.title,
-            price: Money::from_cents(ticket.price_cents),
-        }));
-    };
-    Ok(Look::Refused(Answer::Refused { refusal }))
+    let record = queries::find(db, order_id).await?.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row"))
+    })?;
+    Ok(Created::Created(Json(OrderJson::new(record, currency))))
 }
 
 pub struct OrdersApi;
@@ -154,14 +122,10 @@ impl OrdersApi {
     /// order, or the same refusal; never a second order. A 503 saying the order was not reserved
     /// in time is an answer too: try again with a new key.
     #[oai(path = "/api/orders", method = "post", operation_id = "createOrder")]
-    #[allow(clippy::too_many_arguments)]
     async fn create(
         &self,
         auth: SignedIn,
-        db: Data<&DatabaseConnection>,
-        currency: Data<&Currency>,
-        orders: Data<&OrderClient>,
-        admission: Data<&Admission>,
+        desk: OrderDesk<'_>,
         /// Makes a retry safe (see the operation).
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<Key>>,
@@ -178,91 +142,19 @@ impl OrdersApi {
             },
         >,
     > {
-        let ticket_id = match body.0.ticket_id {
-            Input::Given(text) => text.0.trim().parse::<Uuid>().ok(),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            ApiError::Validation(vec![crate::error::invalid(
-                "ticketId",
-                "TicketId must be provided",
-            )])
-        })?;
+        let Input::Given(ticket_id) = body.0.ticket_id else {
+            let missing = invalid("ticketId", "TicketId must be provided");
+            return Err(ApiError::Validation(vec![missing]).into());
+        };
         let buyer = auth.claims().id;
         // Shed before any work (no database read, no workflow, no key claimed): a request shed
         // is retried as a first try.
-        let _admitted = admission.admit()?;
-        let Some(key) = idempotency_key.0 else {
-            let summary = match look(&db, ticket_id, buyer).await? {
-                Look::Refused(refused) => {
-                    return answer(&db, &currency, Uuid::nil(), refused)
-                        .await
-                        .map_err(Into::into);
-                }
-                Look::Free(summary) => summary,
-            };
-            workers_polling(&db, &orders).await?;
-            let order_id = Uuid::new_v4();
-            let ids = (order_id, ticket_id, buyer);
-            let decided = decide(&db, &orders, ids, chrono::Utc::now(), Some(&summary)).await?;
-            return answer(&db, &currency, order_id, decided)
-                .await
-                .map_err(Into::into);
+        let _admitted = desk.admission.admit()?;
+        let (order_id, decided) = match idempotency_key.0 {
+            None => reservation::reserve(&desk, ticket_id, buyer).await?,
+            Some(key) => idempotency::reserve(&desk, key, ticket_id, buyer).await?,
         };
-
-        let request = idempotency::fingerprint("POST /api/orders", &[&ticket_id.to_string()]);
-        let (claimed, claim) = Claimed::claim(&db, buyer, key, request, Uuid::new_v4()).await?;
-        let (order_id, first_asked, summary) = match claim {
-            Claim::Decided {
-                order_id,
-                answer: decided,
-            } => {
-                return answer(&db, &currency, order_id, decided)
-                    .await
-                    .map_err(Into::into);
-            }
-            Claim::First { order_id, at } => {
-                let summary = match look(&db, ticket_id, buyer).await? {
-                    Look::Refused(refused) => {
-                        claimed.decide(&db, &refused).await?;
-                        return answer(&db, &currency, order_id, refused)
-                            .await
-                            .map_err(Into::into);
-                    }
-                    Look::Free(summary) => summary,
-                };
-                if let Err(no_worker) = workers_polling(&db, &orders).await {
-                    // Nothing started: the key is given back, and a retry is a first try.
-                    claimed.forget(&db).await?;
-                    return Err(no_worker.into());
-                }
-                (order_id, at, Some(summary))
-            }
-            // Asked before, undecided: in flight, or its process died (perhaps after the order
-            // was made, which the database knows).
-            Claim::Again { order_id, at } => {
-                if store::find(&db, order_id).await?.is_some() {
-                    claimed.decide(&db, &Answer::Order).await?;
-                    return created(&db, &currency, order_id).await.map_err(Into::into);
-                }
-                workers_polling(&db, &orders).await?;
-                // A workflow already started keeps its summary; one that is not gets none.
-                (order_id, at, None)
-            }
-        };
-        let ids = (order_id, ticket_id, buyer);
-        let decided = match decide(&db, &orders, ids, first_asked, summary.as_ref()).await {
-            Ok(decided) => decided,
-            Err(no_worker @ ApiError::NoWorker(_)) => {
-                // Its workflow was ended before it reserved anything: the key is given back,
-                // and a retry is a first try (a new order).
-                claimed.forget(&db).await?;
-                return Err(no_worker.into());
-            }
-            Err(other) => return Err(other.into()),
-        };
-        claimed.decide(&db, &decided).await?;
-        answer(&db, &currency, order_id, decided)
+        answer(desk.db, desk.currency, order_id, decided)
             .await
             .map_err(Into::into)
     }
@@ -285,7 +177,7 @@ impl OrdersApi {
         Fails<{ can::BAD_REQUEST | can::NOT_AUTHORIZED | can::DATABASE }>,
     > {
         let page = Page::parse(limit.0, offset.0)?;
-        let orders = store::list_for_buyer(&db, auth.claims().id, page).await?;
+        let orders = queries::list_for_buyer(&db, auth.claims().id, page).await?;
         Ok(Json(
             orders
                 .into_iter()
@@ -350,7 +242,7 @@ impl OrdersApi {
             workflows::client::Cancelled::Refused(refusal) => Err(ApiError::from(refusal).into()),
             // The workflow may have ended meanwhile (expired, paid): the database says how.
             workflows::client::Cancelled::Ended => {
-                let (now, _, _) = store::find(&db, order.id)
+                let (now, _, _) = queries::find(&db, order.id)
                     .await?
                     .ok_or(ApiError::NotFound)?;
                 match now.status {
@@ -393,17 +285,10 @@ impl OrdersApi {
             (true, Some(at)) => (at - chrono::Utc::now()).num_seconds().max(0),
             _ => 0,
         };
-        let status = WorkflowStatus::of(&state.status).ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!(
-                "the workflow of order {} is in an unknown state {:?}",
-                order.id,
-                state.status
-            ))
-        })?;
         Ok(Json(WorkflowStateJson {
             workflow_id: live.workflow_id,
             run_id: live.run_id,
-            status,
+            status: WorkflowStatus(state.status),
             expires_at: state.expires_at.map(Timestamp),
             seconds_left,
             cancel_reason: state.cancel_reason.map(Into::into),

@@ -1,5 +1,6 @@
 //! `/api/payments`: pay for an order through its workflow's `pay` update.
 
+use api_types::PaymentJson;
 use entities::{order, payment};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
@@ -15,7 +16,7 @@ use crate::{
     error::{ApiError, Fails, can, invalid},
     idempotency::{self, Answer, Claim, Claimed, Key},
     input::{Input, Text, rules},
-    orders::{owned_order, store},
+    orders::{owned_order, queries},
     tags::Tag,
 };
 
@@ -23,18 +24,9 @@ use crate::{
 #[oai(rename_all = "camelCase")]
 pub struct NewPayment {
     /// The order to pay.
-    order_id: Input<Text<rules::Uuid>>,
+    order_id: Input<Uuid>,
     /// The card token from the payment form (e.g. `tok_visa`).
     token: Input<Text<rules::CardToken>>,
-}
-
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct PaymentJson {
-    id: Uuid,
-    order_id: Uuid,
-    /// The payment provider's id of the charge.
-    charge_id: String,
 }
 
 #[derive(ApiResponse)]
@@ -78,7 +70,7 @@ impl PaymentsApi {
     > {
         let body = body.0;
         let order_id = match body.order_id {
-            Input::Given(text) => text.0.trim().parse::<Uuid>().ok(),
+            Input::Given(id) => Some(id),
             _ => None,
         };
         const TOKEN_CONTROL: &str = "Token must not contain control characters";
@@ -168,7 +160,7 @@ async fn charge(
     };
     if let Answer::Refused { .. } = answer {
         // The database's word: the workflow may not have caught up with it.
-        let now = store::find(db, order.id)
+        let now = queries::find(db, order.id)
             .await?
             .map(|(now, _, _)| now.status);
         if now.is_some_and(|status| !status.is_open()) {
@@ -210,7 +202,9 @@ async fn ask_workflow(
         PayAnswer::Refused(refusal) => Answer::Refused { refusal },
         // The workflow may have ended meanwhile (expired, or paid): the database says how.
         PayAnswer::Ended => {
-            let (now, _, _) = store::find(db, order.id).await?.ok_or(ApiError::NotFound)?;
+            let (now, _, _) = queries::find(db, order.id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
             match Refusal::to_pay(now.status, now.cancel_reason) {
                 Some(refusal) => Answer::Refused { refusal },
                 None => {

@@ -1,6 +1,7 @@
 //! `/api/tickets`: list, show, create and edit tickets.
 
-pub mod store;
+pub mod queries;
+pub mod writes;
 
 use entities::{Money, TicketTitle, ticket};
 use poem::web::Data;
@@ -12,13 +13,13 @@ use poem_openapi::{
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use api_types::{Currency, TicketJson};
 use database::Reads;
 
 use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can, invalid},
     input::{DecimalText, Input, Limit, Offset, Page, Text, both, rules},
-    json::{Currency, Price},
     tags::Tag,
 };
 
@@ -48,40 +49,6 @@ impl TicketInput {
                 self.price.parse(|d| d.price(), Money::NOT_POSITIVE),
             ),
         )
-    }
-}
-
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct TicketJson {
-    id: Uuid,
-    title: String,
-    price: Price,
-    /// The price in the currency's minor unit (cents): an integer, for clients that keep money
-    /// away from floating point.
-    price_cents: i64,
-    currency: Currency,
-    /// The seller.
-    user_id: Uuid,
-    /// Grows by one on every change.
-    version: i32,
-    /// The order holding the ticket; absent while it is free.
-    #[oai(skip_serializing_if_is_none)]
-    order_id: Option<Uuid>,
-}
-
-impl TicketJson {
-    pub fn new(t: ticket::Model, currency: &Currency) -> Self {
-        TicketJson {
-            id: t.id,
-            title: t.title,
-            price: Price(Money::from_cents(t.price_cents)),
-            price_cents: t.price_cents,
-            currency: currency.clone(),
-            user_id: t.user_id,
-            version: t.version,
-            order_id: t.order_id,
-        }
     }
 }
 
@@ -141,7 +108,7 @@ fn search(
     q: Option<Input<Text<rules::Search>>>,
     (min, max): (PriceParam, PriceParam),
     sort: Option<Input<TicketSort>>,
-) -> Result<store::Search, ApiError> {
+) -> Result<queries::Search, ApiError> {
     let mut errors = Vec::new();
     let title = match q {
         Some(Input::Given(text)) => {
@@ -183,25 +150,25 @@ fn search(
     let min_cents = bound("minPrice", min);
     let max_cents = bound("maxPrice", max);
     let sort = match sort {
-        None => store::Sort::Oldest,
+        None => queries::Sort::Oldest,
         Some(Input::Given(sort)) => match sort {
-            TicketSort::Oldest => store::Sort::Oldest,
-            TicketSort::Newest => store::Sort::Newest,
-            TicketSort::PriceLow => store::Sort::PriceLow,
-            TicketSort::PriceHigh => store::Sort::PriceHigh,
+            TicketSort::Oldest => queries::Sort::Oldest,
+            TicketSort::Newest => queries::Sort::Newest,
+            TicketSort::PriceLow => queries::Sort::PriceLow,
+            TicketSort::PriceHigh => queries::Sort::PriceHigh,
         },
         Some(_) => {
             errors.push(invalid(
                 "sort",
                 "sort must be oldest, newest, priceLow or priceHigh",
             ));
-            store::Sort::Oldest
+            queries::Sort::Oldest
         }
     };
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    Ok(store::Search {
+    Ok(queries::Search {
         title,
         min_cents,
         max_cents,
@@ -221,7 +188,7 @@ async fn find(db: &DatabaseConnection, id: Input<Uuid>) -> Result<ticket::Model,
     let Input::Given(id) = id else {
         return Err(ApiError::NotFound);
     };
-    store::find(db, id).await?.ok_or(ApiError::NotFound)
+    queries::find(db, id).await?.ok_or(ApiError::NotFound)
 }
 
 pub struct TicketsApi;
@@ -257,7 +224,7 @@ impl TicketsApi {
     ) -> Result<Listed, Fails<{ can::BAD_REQUEST | can::DATABASE }>> {
         let page = Page::parse(limit.0, offset.0)?;
         let search = search(q.0, (min_price.0, max_price.0), sort.0)?;
-        let (tickets, total) = store::search_for_sale(&db, &search, page).await?;
+        let (tickets, total) = queries::search_for_sale(&db, &search, page).await?;
         Ok(Listed::Ok(
             Json(
                 tickets
@@ -279,7 +246,7 @@ impl TicketsApi {
         body: Json<TicketInput>,
     ) -> Result<Created, Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::DATABASE }>> {
         let (title, price) = body.0.parse()?;
-        let ticket = store::create(&db, auth.claims().id, title, price).await?;
+        let ticket = writes::create(&db, auth.claims().id, title, price).await?;
         Ok(Created::Created(Json(TicketJson::new(ticket, &currency))))
     }
 
@@ -296,7 +263,7 @@ impl TicketsApi {
         let Input::Given(id) = id.0 else {
             return Err(ApiError::NotFound.into());
         };
-        let ticket = store::show(&reads, id).await?.ok_or(ApiError::NotFound)?;
+        let ticket = queries::show(&reads, id).await?.ok_or(ApiError::NotFound)?;
         Ok(Json(TicketJson::new(ticket, &currency)))
     }
 
@@ -336,11 +303,11 @@ impl TicketsApi {
             return Err(ApiError::bad_request(RESERVED).into());
         }
         let (title, price) = body.0.parse()?;
-        if let Some(updated) = store::update(&db, &ticket, title, price).await? {
+        if let Some(updated) = writes::update(&db, &ticket, title, price).await? {
             return Ok(Json(TicketJson::new(updated, &currency)));
         }
         // Changed since we read it: tell a reservation from a concurrent edit.
-        Err(match store::find(&db, ticket.id).await? {
+        Err(match queries::find(&db, ticket.id).await? {
             Some(now) if now.order_id.is_some() => ApiError::bad_request(RESERVED),
             Some(_) => ApiError::Conflict(
                 "Ticket was changed by another request; reload and try again".into(),

@@ -1,19 +1,20 @@
 //! `/api/users`: signup, signin, tokens for API clients, signout, the current user.
 
-pub mod store;
+pub mod queries;
+pub mod writes;
 
 use entities::{Email, domain::Invalid, user};
 use poem::{Request, web::Data};
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use sea_orm::DatabaseConnection;
-use uuid::Uuid;
+
+use api_types::{CurrentUser, Empty, Nullable, SessionUser, Timestamp, TokenJson, UserJson};
 
 use crate::{
     auth::{Passwords, Sessions},
     error::{ApiError, Fails, can},
     input::{Input, both},
     input::{Text, rules},
-    json::{Nullable, Timestamp},
     limits::{ClientAddress, CredentialLimiter},
     tags::Tag,
 };
@@ -35,49 +36,6 @@ pub struct Credentials {
     /// Not empty.
     password: Input<Text<rules::Password>>,
 }
-
-#[derive(Debug, Object)]
-pub struct UserJson {
-    id: Uuid,
-    email: String,
-}
-
-impl From<user::Model> for UserJson {
-    fn from(user: user::Model) -> Self {
-        UserJson {
-            id: user.id,
-            email: user.email,
-        }
-    }
-}
-
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct TokenJson {
-    /// Send it as `Authorization: Bearer <token>`.
-    token: String,
-    /// When the token stops working (ISO-8601 UTC).
-    expires_at: Timestamp,
-}
-
-#[derive(Debug, Object)]
-pub struct SessionUser {
-    id: Uuid,
-    email: String,
-    /// When the session was issued (seconds since the epoch).
-    iat: i64,
-}
-
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub struct CurrentUser {
-    /// `null` when signed out.
-    current_user: Nullable<SessionUser>,
-}
-
-/// An empty JSON object.
-#[derive(Debug, Object)]
-pub struct Empty {}
 
 #[derive(ApiResponse)]
 pub enum SignedUp {
@@ -159,7 +117,7 @@ async fn authenticate(
                 .parse(|p| given_password(p.0), PASSWORD_REQUIRED),
         ),
     )?;
-    let user = store::find_by_email(db, &email).await?;
+    let user = queries::find_by_email(db, &email).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     match (passwords.verify(password, stored).await?, user) {
         (true, Some(user)) => Ok(user),
@@ -194,11 +152,11 @@ impl UsersApi {
                 body.password.parse(|p| new_password(p.0), PASSWORD_LENGTH),
             ),
         )?;
-        if store::email_taken(&db, &email).await? {
+        if queries::email_taken(&db, &email).await? {
             return Err(ApiError::bad_request("Email in use").into());
         }
         let hash = passwords.hash(password).await?;
-        let user = store::insert(&db, &email, hash)
+        let user = writes::insert(&db, &email, hash)
             .await?
             .ok_or_else(|| ApiError::bad_request("Email in use"))?;
         let issued = sessions.issue(&user)?;

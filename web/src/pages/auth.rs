@@ -11,10 +11,14 @@ use poem::{
 use serde_json::json;
 
 use crate::{
-    Form, Visit, Web, csrf,
+    csrf,
     flash::{self, Flash},
     layout::{FormErrors, csrf_field, page},
-    local_path, redirect,
+    pages::Form,
+    redirects::local_path,
+    redirects::redirect,
+    site::Web,
+    visit::Visit,
 };
 
 type Params = Query<std::collections::HashMap<String, String>>;
@@ -121,7 +125,7 @@ async fn submit(
     }
     let body =
         json!({"email": email, "password": form.get("password").cloned().unwrap_or_default()});
-    let reply = web.backend.post(req, which.api, body).await;
+    let reply = web.backend.post(req, which.api, &body).await;
     if reply.ok() {
         return redirect(&next, &reply.set_cookies);
     }
@@ -173,6 +177,9 @@ pub async fn signout(req: &Request, web: Data<&Arc<Web>>, form: Form) -> Respons
         let visit = Visit::of(&web, req).await;
         return crate::pages::error_for(&visit, StatusCode::FORBIDDEN);
     }
-    let reply = web.backend.post(req, "/api/users/signout", json!({})).await;
+    let reply = web
+        .backend
+        .post(req, "/api/users/signout", &json!({}))
+        .await;
     redirect("/", &reply.set_cookies)
 }

@@ -3,36 +3,42 @@
 
 use std::{collections::HashMap, sync::Arc};
 
+use api_types::{ListingJson, ListingState, word_of};
 use maud::{Markup, html};
 use poem::{
     Request, Response, handler,
     http::StatusCode,
     web::{Data, Query},
 };
-use serde_json::Value;
 
 use crate::{
-    Visit, Web,
-    format::{money_of, time},
+    format::{money, time},
     layout::{page, pager},
-    pages::{PAGE_SIZE, error_for},
+    pages::{PAGE_SIZE, answer},
+    site::Web,
+    visit::Visit,
 };
 
 /// A listing's state in words, with its times and amount.
-pub fn state_words(listing: &Value) -> Markup {
+pub fn state_words(listing: &ListingJson) -> Markup {
+    words_for(listing.state, Some(listing))
+}
+
+/// A state in words, with the times and amount of its `listing` when there is one.
+pub fn words_for(state: ListingState, listing: Option<&ListingJson>) -> Markup {
     html! {
-        @match listing["state"].as_str().unwrap_or_default() {
-            "sold" => {
+        @match state {
+            ListingState::Sold => {
                 "Sold"
-                @if let Some(at) = listing["soldAt"].as_str() { " on " (time(at)) }
-                @if listing["soldFor"].is_object() { " for " (money_of(&listing["soldFor"])) }
+                @if let Some(at) = listing.and_then(|l| l.sold_at) { " on " (time(at)) }
+                @if let Some(amount) = listing.and_then(|l| l.sold_for.as_ref()) { " for " (money(amount.price_cents, &amount.currency)) }
             }
-            "reserved" => {
+            ListingState::Reserved => {
                 "Reserved"
-                @if let Some(until) = listing["reservedUntil"].as_str() { " until " (time(until)) }
+                @if let Some(until) = listing.and_then(|l| l.reserved_until) { " until " (time(until)) }
                 @else { " while the buyer pays" }
             }
-            _ => { "For sale" }
+            ListingState::ForSale => { "For sale" }
         }
     }
 }
@@ -57,10 +63,10 @@ pub async fn list(
         (page_number - 1) * PAGE_SIZE
     );
     let reply = web.backend.get(req, &path).await;
-    if !reply.ok() {
-        return error_for(&visit, reply.status);
-    }
-    let listings = reply.body.as_array().cloned().unwrap_or_default();
+    let listings: Vec<ListingJson> = match answer(&visit, &reply) {
+        Ok(listings) => listings,
+        Err(page) => return *page,
+    };
     let total = reply.total.unwrap_or(listings.len() as u64);
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     visit.respond(
@@ -85,12 +91,12 @@ pub async fn list(
                         } }
                         tbody {
                             @for listing in &listings {
-                                @let ticket = &listing["ticket"];
-                                @let id = ticket["id"].as_str().unwrap_or_default();
+                                @let ticket = &listing.ticket;
+                                @let id = ticket.id;
                                 tr data-ticket-id=(id) {
-                                    td { a href=(format!("/tickets/{id}")) { (ticket["title"].as_str().unwrap_or_default()) } }
-                                    td.price data-label="Price" { (money_of(ticket)) }
-                                    td.state data-label="State" data-state=(listing["state"].as_str().unwrap_or_default()) { (state_words(listing)) }
+                                    td { a href=(format!("/tickets/{id}")) { (ticket.title) } }
+                                    td.price data-label="Price" { (money(ticket.price_cents, &ticket.currency)) }
+                                    td.state data-label="State" data-state=(word_of(&listing.state)) { (state_words(listing)) }
                                 }
                             }
                         }

@@ -2,16 +2,40 @@
 
 pub mod auth;
 pub mod listings;
+pub mod live;
 pub mod orders;
 pub mod tickets;
 
+use std::collections::HashMap;
+
 use maud::{DOCTYPE, html};
 use poem::{
-    IntoResponse, Response, handler,
+    IntoResponse, Request, Response, handler,
     http::{StatusCode, header},
 };
+use serde::de::DeserializeOwned;
 
-use crate::Visit;
+use crate::{backend::Reply, csrf, site::Web, visit::Visit};
+
+/// A form as posted: its fields by name.
+pub type Form = poem::web::Form<HashMap<String, String>>;
+
+/// A form post that needs a signed-in visitor: the visit, or the response that turns it away (to
+/// sign in first, or 403 for a form without our CSRF token).
+pub async fn signed_in_post(
+    web: &Web,
+    req: &Request,
+    form: &HashMap<String, String>,
+) -> Result<Visit, Box<Response>> {
+    let visit = Visit::of(web, req).await;
+    if let Some(to_sign_in) = visit.sign_in_first() {
+        return Err(Box::new(to_sign_in));
+    }
+    if !csrf::valid(req, form) {
+        return Err(Box::new(error_for(&visit, StatusCode::FORBIDDEN)));
+    }
+    Ok(visit)
+}
 
 /// Rows on a page of a list: the tickets for sale, a seller's listings.
 pub const PAGE_SIZE: u64 = 20;
@@ -81,6 +105,17 @@ pub fn error_for(visit: &Visit, status: StatusCode) -> Response {
             html! { h1 { (title) } p { (text) } p { a href="/" { "Back to the tickets" } } },
         ),
     )
+}
+
+/// The API's answer as its type `T`, or the page for what went wrong: the API's error status, or
+/// 500 when the answer is not a `T`.
+pub fn answer<T: DeserializeOwned>(visit: &Visit, reply: &Reply) -> Result<T, Box<Response>> {
+    if !reply.ok() {
+        return Err(Box::new(error_for(visit, reply.status)));
+    }
+    reply
+        .json()
+        .ok_or_else(|| Box::new(error_for(visit, StatusCode::INTERNAL_SERVER_ERROR)))
 }
 
 /// A page for an error, without a visit (the request is gone).

@@ -3,44 +3,49 @@
 
 use std::{collections::HashMap, sync::Arc};
 
+use api_types::{CancelReason, OrderJson, word_of};
+use entities::order::Status;
 use maud::{Markup, html};
 use poem::{
     Request, Response, handler,
     http::{Method, StatusCode},
     web::{Data, Path},
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
-    Form, Visit, Web,
     flash::{self, Flash},
-    format::{money_of, time},
+    format::{money, time},
     layout::{FormErrors, csrf_field, page, status_words},
-    pages::error_for,
-    redirect,
+    pages::Form,
+    pages::{answer, error_for},
+    redirects::redirect,
+    site::Web,
+    visit::Visit,
 };
 
-fn text<'a>(value: &'a Value, name: &str) -> &'a str {
-    value[name].as_str().unwrap_or_default()
-}
-
 /// When the order got where it is, in words: "Ordered …", "Paid …", "Expired …".
-fn when(order: &Value) -> Markup {
-    let status = text(order, "status");
-    let (words, at) = match status {
-        "complete" => (
+fn when(order: &OrderJson) -> Markup {
+    let (words, at) = match order.status.0 {
+        Status::Complete => (
             "Paid",
-            order["payment"]["paidAt"]
-                .as_str()
-                .unwrap_or(text(order, "updatedAt")),
+            order
+                .payment
+                .as_ref()
+                .map_or(order.updated_at, |payment| payment.paid_at),
         ),
-        "cancelled" => (
-            status_words(status, order["cancelReason"].as_str()),
-            text(order, "updatedAt"),
+        Status::Cancelled => (
+            status_words(order.status.0, order.cancel_reason),
+            order.updated_at,
         ),
-        _ => ("Ordered", text(order, "createdAt")),
+        Status::Created | Status::AwaitingPayment => ("Ordered", order.created_at),
     };
     html! { (words) " " (time(at)) }
+}
+
+/// The price of an order's ticket, as the order captured it.
+fn price(order: &OrderJson) -> String {
+    money(order.ticket.price_cents, &order.ticket.currency)
 }
 
 #[handler]
@@ -50,10 +55,10 @@ pub async fn list(req: &Request, web: Data<&Arc<Web>>) -> Response {
         return to_sign_in;
     }
     let reply = web.backend.get(req, "/api/orders?limit=500").await;
-    if !reply.ok() {
-        return error_for(&visit, reply.status);
-    }
-    let orders = reply.body.as_array().cloned().unwrap_or_default();
+    let orders: Vec<OrderJson> = match answer(&visit, &reply) {
+        Ok(orders) => orders,
+        Err(page) => return *page,
+    };
     visit.respond(
         StatusCode::OK,
         page(
@@ -74,18 +79,18 @@ pub async fn list(req: &Request, web: Data<&Arc<Web>>) -> Response {
                         tbody {
                             // Newest first.
                             @for order in orders.iter().rev() {
-                                @let id = text(order, "id");
-                                @let status = text(order, "status");
+                                @let id = order.id;
+                                @let status = order.status.0;
                                 tr data-order-id=(id) {
-                                    td data-label="Ordered" { (time(text(order, "createdAt"))) }
-                                    td { a href=(format!("/orders/{id}")) { (text(&order["ticket"], "title")) } }
-                                    td.status data-label="Status" data-status=(status) data-reason=[order["cancelReason"].as_str()] {
-                                        (status_words(status, order["cancelReason"].as_str()))
-                                        @if matches!(status, "complete" | "cancelled") {
+                                    td data-label="Ordered" { (time(order.created_at)) }
+                                    td { a href=(format!("/orders/{id}")) { (order.ticket.title) } }
+                                    td.status data-label="Status" data-status=(status.as_str()) data-reason=[order.cancel_reason.as_ref().map(word_of)] {
+                                        (status_words(status, order.cancel_reason))
+                                        @if !status.is_open() {
                                             br; small.muted { (when(order)) }
                                         }
                                     }
-                                    td.price data-label="Price" { (money_of(&order["ticket"])) }
+                                    td.price data-label="Price" { (price(order)) }
                                 }
                             }
                         }
@@ -97,36 +102,34 @@ pub async fn list(req: &Request, web: Data<&Arc<Web>>) -> Response {
 }
 
 /// What happened to a cancelled order, in a sentence.
-fn outcome(reason: Option<&str>) -> &'static str {
+fn outcome(reason: Option<CancelReason>) -> &'static str {
     match reason {
-        Some("expired") => "This order expired before it was paid; the ticket is back on sale.",
-        Some("declined") => {
+        Some(CancelReason::Expired) => {
+            "This order expired before it was paid; the ticket is back on sale."
+        }
+        Some(CancelReason::Declined) => {
             "The card was declined, so this order is cancelled; the ticket is back on sale."
         }
-        Some("buyer") => "You cancelled this order; the ticket is back on sale.",
-        Some("operator") => "Support cancelled this order; the ticket is back on sale.",
-        _ => "This order is cancelled; the ticket is back on sale.",
+        Some(CancelReason::Buyer) => "You cancelled this order; the ticket is back on sale.",
+        Some(CancelReason::Operator) => "Support cancelled this order; the ticket is back on sale.",
+        None => "This order is cancelled; the ticket is back on sale.",
     }
 }
 
 /// The receipt of a paid order.
-fn receipt(order: &Value) -> Markup {
-    let payment = &order["payment"];
-    let amount = if payment.is_object() {
-        money_of(payment)
-    } else {
-        money_of(&order["ticket"])
-    };
+fn receipt(order: &OrderJson) -> Markup {
+    let payment = order.payment.as_ref();
+    let amount = payment.map_or_else(|| price(order), |p| money(p.price_cents, &p.currency));
     html! {
         section #receipt aria-labelledby="receipt-title" {
             h2 #receipt-title { "Receipt" }
             dl {
-                dt { "Order" } dd #receipt-order { code { (text(order, "id")) } }
-                dt { "Ticket" } dd #receipt-ticket { (text(&order["ticket"], "title")) }
+                dt { "Order" } dd #receipt-order { code { (order.id) } }
+                dt { "Ticket" } dd #receipt-ticket { (order.ticket.title) }
                 dt { "Amount" } dd #receipt-amount { (amount) }
-                dt { "Paid" } dd #receipt-date { (time(payment["paidAt"].as_str().unwrap_or(text(order, "updatedAt")))) }
-                @if let Some(reference) = payment["chargeId"].as_str() {
-                    dt { "Payment reference" } dd #receipt-reference { code { (reference) } }
+                dt { "Paid" } dd #receipt-date { (time(payment.map_or(order.updated_at, |p| p.paid_at))) }
+                @if let Some(payment) = payment {
+                    dt { "Payment reference" } dd #receipt-reference { code { (payment.charge_id) } }
                 }
             }
             p { "The ticket is yours. " a href="/orders" { "See my orders" } }
@@ -140,17 +143,18 @@ pub async fn show(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) -
     if let Some(to_sign_in) = visit.sign_in_first() {
         return to_sign_in;
     }
-    let Some(path) = crate::api_path("orders", &id) else {
+    let Some(path) = crate::backend::api_path("orders", &id) else {
         return error_for(&visit, StatusCode::NOT_FOUND);
     };
     let reply = web.backend.get(req, &path).await;
-    if !reply.ok() {
-        return error_for(&visit, reply.status);
-    }
-    let order = &reply.body;
-    let state = text(order, "status");
-    let reason = order["cancelReason"].as_str();
-    let open = matches!(state, "created" | "awaiting:payment");
+    let order: OrderJson = match answer(&visit, &reply) {
+        Ok(order) => order,
+        Err(page) => return *page,
+    };
+    let order = &order;
+    let state = order.status.0;
+    let reason = order.cancel_reason;
+    let open = state.is_open();
     // With the event bus, the page follows the order (`live::order`, through app.js).
     let live = (web.config.live.is_some() && open).then(|| format!("/orders/{id}/live"));
     let errors = FormErrors(
@@ -160,7 +164,7 @@ pub async fn show(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) -
             .map(|f| f.errors.clone())
             .unwrap_or_default(),
     );
-    let ticket = &order["ticket"];
+    let ticket = &order.ticket;
     visit.respond(
         StatusCode::OK,
         page(
@@ -168,20 +172,20 @@ pub async fn show(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) -
             "Order",
             html! {
                 h1 { "Order" }
-                div #order .card data-live=[live] data-status=(state) data-open=[open.then_some("true")] {
-                    p { "Ticket: " a #ticket-title href=(format!("/tickets/{}", text(ticket, "id"))) { (text(ticket, "title")) } }
-                    p { "Price: " span #price .price { (money_of(ticket)) } }
-                    p { "Status: " strong #status .status data-status=(state) data-reason=[reason] aria-live="polite" { (status_words(state, reason)) }
+                div #order .card data-live=[live] data-status=(state.as_str()) data-open=[open.then_some("true")] {
+                    p { "Ticket: " a #ticket-title href=(format!("/tickets/{}", ticket.id)) { (ticket.title) } }
+                    p { "Price: " span #price .price { (price(order)) } }
+                    p { "Status: " strong #status .status data-status=(state.as_str()) data-reason=[reason.as_ref().map(word_of)] aria-live="polite" { (status_words(state, reason)) }
                         @if !open { " " span.muted #status-when { "(" (when(order)) ")" } } }
                     @if open {
                         p { "Time left to pay: "
-                            span #countdown data-expires-at=(text(order, "expiresAt")) aria-live="polite" {
-                                "until " (time(text(order, "expiresAt")))
+                            span #countdown data-expires-at=(api_types::iso8601(order.expires_at.0)) aria-live="polite" {
+                                "until " (time(order.expires_at))
                             } }
                     }
                 }
                 (errors.summary(&[]))
-                @if state == "created" {
+                @if state == Status::Created {
                     h2 { "Pay" }
                     form #pay method="post" action=(format!("/orders/{id}/pay")) {
                         (csrf_field(&visit))
@@ -198,17 +202,17 @@ pub async fn show(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) -
                                 label { input type="radio" name="token" value="tok_chargeDeclined"; "Card ending 0002 (declined)" }
                             }
                         }
-                        button #pay-button type="submit" { "Pay " (money_of(ticket)) }
+                        button #pay-button type="submit" { "Pay " (price(order)) }
                     }
                     form #cancel method="post" action=(format!("/orders/{id}/cancel")) {
                         (csrf_field(&visit))
                         button.secondary type="submit" { "Cancel order" }
                     }
-                } @else if state == "awaiting:payment" {
+                } @else if state == Status::AwaitingPayment {
                     p #outcome { "The payment is being made; this page says how it went in a moment." }
-                } @else if state == "complete" {
+                } @else if state == Status::Complete {
                     (receipt(order))
-                } @else if state == "cancelled" {
+                } @else if state == Status::Cancelled {
                     p #outcome { (outcome(reason)) " " a href="/" { "See the tickets" } }
                 }
             },
@@ -224,7 +228,7 @@ pub async fn pay(
     form: Form,
 ) -> Response {
     let token = form.0.get("token").cloned().unwrap_or_default();
-    let body = json!({"orderId": id, "token": token});
+    let body = json!({"orderId": id, "token": token}).to_string();
     let call = (Method::POST, Some("/api/payments".to_owned()), Some(body));
     order_action(req, &web, &id, &form.0, call).await
 }
@@ -236,7 +240,11 @@ pub async fn cancel(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    let call = (Method::DELETE, crate::api_path("orders", &id), None);
+    let call = (
+        Method::DELETE,
+        crate::backend::api_path("orders", &id),
+        None,
+    );
     order_action(req, &web, &id, &form.0, call).await
 }
 
@@ -247,9 +255,9 @@ async fn order_action(
     web: &Web,
     id: &str,
     form: &HashMap<String, String>,
-    (method, path, body): (Method, Option<String>, Option<Value>),
+    (method, path, body): (Method, Option<String>, Option<String>),
 ) -> Response {
-    let visit = match crate::signed_in_post(web, req, form).await {
+    let visit = match crate::pages::signed_in_post(web, req, form).await {
         Ok(visit) => visit,
         Err(refused) => return *refused,
     };

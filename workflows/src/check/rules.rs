@@ -170,14 +170,11 @@ pub(super) fn unknown_values_problem(
     status: &str,
     cancel_reason: Option<&str>,
 ) -> Disagreement {
-    let known_status = Status::iter().any(|s| s.as_str() == status);
+    let known_status = Status::parse(status).is_ok();
     let problem = if !known_status {
         format!(
             "has status {status:?}, which is none of {}",
-            Status::iter()
-                .map(Status::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+            Status::ALL.map(|s| s.as_str()).join(", ")
         )
     } else {
         format!(

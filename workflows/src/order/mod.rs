@@ -24,9 +24,10 @@ use std::time::Duration;
 
 use activities::{
     OrderActivities,
-    types::{CancelReason, ReserveInput, ReserveOutcome},
+    order::{CancelReason, ReserveInput, ReserveOutcome},
 };
 use chrono::{DateTime, Utc};
+use entities::order::WorkflowPhase;
 use serde::{Deserialize, Serialize};
 use temporalio_macros::workflow_methods;
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
@@ -105,9 +106,8 @@ pub enum OrderOutcome {
 /// The live state, from the `state` query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderState {
-    /// `reserving`, `rejected`, or an order status (`created`, `awaiting:payment`, `cancelled`,
-    /// `complete`).
-    pub status: String,
+    /// Reserving, rejected, or its order's status.
+    pub status: WorkflowPhase,
     pub expires_at: Option<DateTime<Utc>>,
     /// True once the timer has fired.
     pub expired: bool,
@@ -118,16 +118,18 @@ pub struct OrderState {
 impl OrderState {
     /// Reserving, or holding its ticket while it waits for payment or expiry.
     pub fn is_open(&self) -> bool {
-        [Phase::Reserving, Phase::Created, Phase::AwaitingPayment]
-            .iter()
-            .any(|phase| phase.label() == self.status)
+        match self.status {
+            WorkflowPhase::Reserving => true,
+            WorkflowPhase::Rejected => false,
+            WorkflowPhase::Order(status) => status.is_open(),
+        }
     }
 }
 
 impl OrderWorkflow {
     fn snapshot(&self) -> OrderState {
         OrderState {
-            status: self.phase.label().to_owned(),
+            status: self.phase.public(),
             expires_at: self.expires_at,
             expired: self.expired,
             cancel_reason: match self.phase {

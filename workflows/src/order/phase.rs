@@ -1,8 +1,9 @@
 //! Where an order's workflow is ([`Phase`]): its label (the `OrderStatus` search attribute), its
 //! outcome once it ended, and what the Temporal UI says of it.
 
-use activities::types::{CancelReason, Status};
+use activities::order::{CancelReason, Status};
 use chrono::{DateTime, Utc};
+use entities::order::WorkflowPhase;
 
 /// Where the order is; finer than [`Status`] so that handlers can tell work in flight apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,15 +67,22 @@ impl Phase {
         }
     }
 
-    pub(super) fn label(self) -> &'static str {
+    /// Where the workflow is, as everyone outside sees it (the `state` query, the `OrderStatus`
+    /// search attribute, the API's `WorkflowStatus`).
+    pub(super) fn public(self) -> WorkflowPhase {
         match self {
-            Phase::Reserving => "reserving",
-            Phase::Rejected => "rejected",
-            Phase::Created => Status::Created.as_str(),
-            Phase::AwaitingPayment => Status::AwaitingPayment.as_str(),
+            Phase::Reserving => WorkflowPhase::Reserving,
+            Phase::Rejected => WorkflowPhase::Rejected,
+            Phase::Created => WorkflowPhase::Order(Status::Created),
+            Phase::AwaitingPayment => WorkflowPhase::Order(Status::AwaitingPayment),
             // Being cancelled is, for everyone outside, already cancelled.
-            Phase::Cancelling(_) | Phase::Cancelled(_) => Status::Cancelled.as_str(),
-            Phase::Complete => Status::Complete.as_str(),
+            Phase::Cancelling(_) | Phase::Cancelled(_) => WorkflowPhase::Order(Status::Cancelled),
+            Phase::Complete => WorkflowPhase::Order(Status::Complete),
         }
+    }
+
+    /// The words of [`Phase::public`].
+    pub(super) fn label(self) -> &'static str {
+        self.public().as_str()
     }
 }

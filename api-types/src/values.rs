@@ -1,5 +1,6 @@
 //! How values look in responses: money as a JSON number in major units, times as ISO-8601 UTC
-//! with milliseconds.
+//! with milliseconds, currencies as their lower-case code, and fields that are always there
+//! (`null` when empty). Each reads back with serde as it was written.
 
 use std::borrow::Cow;
 
@@ -9,6 +10,7 @@ use poem_openapi::{
     registry::{MetaSchema, MetaSchemaRef},
     types::{ToJSON, Type},
 };
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
 
 /// `2026-11-23T10:15:00.000Z`
 pub fn iso8601(time: DateTime<Utc>) -> String {
@@ -220,5 +222,67 @@ impl<T: poem_openapi::types::ParseFromJSON> poem_openapi::types::ParseFromJSON f
                 .map(|v| Nullable(Some(v)))
                 .map_err(poem_openapi::types::ParseError::propagate),
         }
+    }
+}
+
+// The same values with serde, for the readers of responses (the pages, the tests).
+
+impl Serialize for Price {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.to_json_number().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = serde_json::Number::deserialize(deserializer)?;
+        Money::parse_price(&number.to_string())
+            .map(Price)
+            .map_err(|e| D::Error::custom(e.0))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&iso8601(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|time| Timestamp(time.with_timezone(&Utc)))
+            .map_err(|_| D::Error::custom(format!("{text:?} is not an ISO-8601 time")))
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Currency)
+    }
+}
+
+impl<T: Serialize> Serialize for Nullable<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Nullable)
+    }
+}
+
+impl<T> Default for Nullable<T> {
+    fn default() -> Self {
+        Nullable(None)
     }
 }

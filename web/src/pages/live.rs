@@ -18,7 +18,7 @@ use poem::{
     },
 };
 
-use crate::Web;
+use crate::site::Web;
 
 /// A comment line this often keeps proxies from closing a quiet stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -48,7 +48,7 @@ pub async fn order(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) 
     let Some(feed) = &web.config.live else {
         return off();
     };
-    let Some(path) = crate::api_path("orders", &id) else {
+    let Some(path) = crate::backend::api_path("orders", &id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let follower = feed.follow();
@@ -59,9 +59,8 @@ pub async fn order(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) 
     }
     // The order's events that the snapshot already shows are not sent again.
     let shown = reply
-        .body
-        .get("version")
-        .and_then(serde_json::Value::as_i64);
+        .json::<api_types::OrderJson>()
+        .map(|order| i64::from(order.version));
     stream(reply.body, follower, move |event| {
         event.concerns_order(&id) && event.newer_than_order(shown)
     })
@@ -77,13 +76,13 @@ fn off() -> Response {
 
 /// The `snapshot`, then the events `wanted` keeps, until the follower ends.
 fn stream(
-    snapshot: serde_json::Value,
+    snapshot: Vec<u8>,
     follower: Follower,
     wanted: impl Fn(&LiveEvent) -> bool + Send + 'static,
 ) -> Response {
     // A page whose stream ended (see `Follower::next`) comes back after a second.
     let retry = Event::retry(RECONNECT_MS);
-    let first = Event::message(snapshot.to_string()).event_type("snapshot");
+    let first = Event::message(String::from_utf8_lossy(&snapshot)).event_type("snapshot");
     let events = futures::stream::unfold((follower, wanted), |(mut follower, wanted)| async move {
         loop {
             let event = follower.next().await?;

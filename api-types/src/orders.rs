@@ -1,43 +1,21 @@
-//! How orders look in answers: their statuses and reasons as enums, times as ISO-8601, money
-//! as a price with its integer cents and currency, and, once paid, the payment (the receipt).
+//! How orders look in answers: their status and reason, times as ISO-8601, money as a price with
+//! its integer cents and currency, and, once paid, the payment (the receipt); and the live state
+//! of an order's workflow.
 
 use entities::{Money, order, payment, ticket};
 use poem_openapi::Object;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::json::{Currency, Price, Timestamp};
-
-/// Where an order is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
-pub enum OrderStatus {
-    /// Holding its ticket, waiting for payment (or expiry).
-    #[oai(rename = "created")]
-    Created,
-    /// Being paid: it can no longer expire.
-    #[oai(rename = "awaiting:payment")]
-    AwaitingPayment,
-    /// Cancelled (see `cancelReason`); the ticket is free again.
-    #[oai(rename = "cancelled")]
-    Cancelled,
-    /// Paid; the ticket is sold.
-    #[oai(rename = "complete")]
-    Complete,
-}
-
-impl From<order::Status> for OrderStatus {
-    fn from(status: order::Status) -> Self {
-        match status {
-            order::Status::Created => OrderStatus::Created,
-            order::Status::AwaitingPayment => OrderStatus::AwaitingPayment,
-            order::Status::Cancelled => OrderStatus::Cancelled,
-            order::Status::Complete => OrderStatus::Complete,
-        }
-    }
-}
+use crate::{
+    values::{Currency, Price, Timestamp},
+    words::{OrderStatus, WorkflowStatus},
+};
 
 /// Why a cancelled order was cancelled (absent from an order that is not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum, Serialize, Deserialize)]
 #[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum CancelReason {
     /// The buyer cancelled it.
     Buyer,
@@ -60,91 +38,66 @@ impl From<order::CancelReason> for CancelReason {
     }
 }
 
-/// Where an order's workflow is: an order status, or before it (`reserving`) or instead of one
-/// (`rejected`: the reservation was refused).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
-pub enum WorkflowStatus {
-    #[oai(rename = "reserving")]
-    Reserving,
-    #[oai(rename = "rejected")]
-    Rejected,
-    #[oai(rename = "created")]
-    Created,
-    #[oai(rename = "awaiting:payment")]
-    AwaitingPayment,
-    #[oai(rename = "cancelled")]
-    Cancelled,
-    #[oai(rename = "complete")]
-    Complete,
-}
-
-impl WorkflowStatus {
-    pub fn of(label: &str) -> Option<Self> {
-        Some(match label {
-            "reserving" => WorkflowStatus::Reserving,
-            "rejected" => WorkflowStatus::Rejected,
-            "created" => WorkflowStatus::Created,
-            "awaiting:payment" => WorkflowStatus::AwaitingPayment,
-            "cancelled" => WorkflowStatus::Cancelled,
-            "complete" => WorkflowStatus::Complete,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Object)]
+// The ticket of an order, at the price the order captured.
+#[derive(Debug, Clone, PartialEq, Object, Serialize, Deserialize)]
 #[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct OrderTicketJson {
-    id: Uuid,
-    title: String,
+    pub id: Uuid,
+    pub title: String,
     /// The price captured when the order was made.
-    price: Price,
+    pub price: Price,
     /// The same in the currency's minor unit (cents).
-    price_cents: i64,
-    currency: Currency,
-    version: i32,
+    pub price_cents: i64,
+    pub currency: Currency,
+    pub version: i32,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, PartialEq, Object, Serialize, Deserialize)]
 #[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct OrderJson {
-    id: Uuid,
+    pub id: Uuid,
     /// The buyer.
-    user_id: Uuid,
-    status: OrderStatus,
+    pub user_id: Uuid,
+    pub status: OrderStatus,
     /// When an unpaid order expires.
-    expires_at: Timestamp,
+    pub expires_at: Timestamp,
     // Why a cancelled order was cancelled; absent otherwise. (No doc comment: poem-openapi would
     // wrap the enum's $ref in an allOf, which some client generators cannot take.)
     #[oai(skip_serializing_if_is_none)]
-    cancel_reason: Option<CancelReason>,
-    version: i32,
-    ticket: OrderTicketJson,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<CancelReason>,
+    pub version: i32,
+    pub ticket: OrderTicketJson,
     /// When the order was made.
-    created_at: Timestamp,
+    pub created_at: Timestamp,
     /// When it last changed (paid, cancelled, expired).
-    updated_at: Timestamp,
+    pub updated_at: Timestamp,
     // The payment, once the order is paid: its receipt (no doc comment: see `cancelReason`).
     #[oai(skip_serializing_if_is_none)]
-    payment: Option<OrderPaymentJson>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<OrderPaymentJson>,
 }
 
 /// The payment of a paid order: what a receipt shows.
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, PartialEq, Object, Serialize, Deserialize)]
 #[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct OrderPaymentJson {
-    id: Uuid,
+    pub id: Uuid,
     /// The payment provider's reference of the charge.
-    charge_id: String,
+    pub charge_id: String,
     /// The amount charged.
-    price: Price,
-    price_cents: i64,
-    currency: Currency,
+    pub price: Price,
+    pub price_cents: i64,
+    pub currency: Currency,
     /// When it was charged.
-    paid_at: Timestamp,
+    pub paid_at: Timestamp,
 }
 
 impl OrderJson {
+    /// The order as the API shows it, with its ticket (when it still exists) and payment.
     pub fn new(
         (order, ticket, payment): (order::Model, Option<ticket::Model>, Option<payment::Model>),
         currency: &Currency,
@@ -179,20 +132,25 @@ impl OrderJson {
     }
 }
 
-#[derive(Debug, Object)]
+// Where an order's workflow is, live.
+#[derive(Debug, Clone, PartialEq, Object, Serialize, Deserialize)]
 #[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct WorkflowStateJson {
     pub workflow_id: String,
     pub run_id: String,
     pub status: WorkflowStatus,
     /// When the order expires unless paid; absent before the ticket is reserved.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
     /// Seconds until the order expires; 0 once it is paid, cancelled or expired.
     pub seconds_left: i64,
     // Why it was cancelled, as in the order (no doc comment: see `OrderJson`).
     #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<CancelReason>,
     #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_id: Option<Uuid>,
 }

@@ -1,0 +1,199 @@
+//! A seller's form: list a ticket (`/tickets/new`) or edit one, with what was wrong said next
+//! to its field.
+
+use std::sync::Arc;
+
+use api_types::TicketJson;
+use maud::html;
+use poem::{
+    Request, Response, handler,
+    http::{Method, StatusCode},
+    web::{Data, Path},
+};
+use serde_json::json;
+
+use crate::{
+    flash::{self, Flash},
+    layout::{FormErrors, csrf_field, page},
+    pages::Form,
+    pages::error_for,
+    redirects::redirect,
+    site::Web,
+    visit::Visit,
+};
+
+pub(super) fn ticket_form(
+    visit: &Visit,
+    currency: &str,
+    id: &str,
+    action: &str,
+    button: &str,
+    values: (&str, &str),
+    errors: &FormErrors,
+) -> maud::Markup {
+    html! {
+        (errors.summary(&["title", "price"]))
+        form #(id) method="post" action=(action) novalidate {
+            (csrf_field(visit))
+            (errors.input("title", "Title", "text", values.0, html! {}))
+            (errors.input("price", &format!("Price ({})", currency.to_ascii_uppercase()), "text", values.1,
+                html! { p.muted { "For example 19.99" } }))
+            button type="submit" { (button) }
+        }
+    }
+}
+
+#[handler]
+pub async fn new_page(req: &Request, web: Data<&Arc<Web>>) -> Response {
+    let visit = Visit::of(&web, req).await;
+    if let Some(to_sign_in) = visit.sign_in_first() {
+        return to_sign_in;
+    }
+    let flash = visit.flash.clone().unwrap_or_default();
+    visit.respond(
+        StatusCode::OK,
+        page(
+            &visit,
+            "Sell a ticket",
+            html! {
+                h1 { "Sell a ticket" }
+                div.card {
+                    (ticket_form(&visit, &web.config.currency, "ticket", "/tickets/new", "Sell",
+                        (flash.value("title", ""), flash.value("price", "")),
+                        &FormErrors(flash.errors.clone())))
+                }
+            },
+        ),
+    )
+}
+
+fn field<'a>(form: &'a Form, name: &str) -> &'a str {
+    form.0.get(name).map(String::as_str).unwrap_or_default()
+}
+
+/// What is wrong with a price as typed, in words that say how to write it, before the API's
+/// rules (greater than 0, two decimals, at most 1,000,000) are asked.
+pub(super) fn price_problem(text: &str) -> Option<&'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        Some("Enter a price, like 19.99")
+    } else if text.chars().any(|c| "$€£¥".contains(c)) {
+        Some("Enter the price without a currency sign, like 20")
+    } else if text.contains(',') {
+        Some("Enter the price without thousands separators, like 1000")
+    } else if text.parse::<f64>().is_err() || text.contains(['e', 'E']) {
+        Some("Enter a number like 19.99")
+    } else {
+        None
+    }
+}
+
+/// The errors of a ticket form: the price's own first, then the API's.
+fn ticket_errors(price: &str, api: Vec<(Option<String>, String)>) -> Vec<(Option<String>, String)> {
+    match price_problem(price) {
+        Some(message) => api
+            .into_iter()
+            .filter(|(field, _)| field.as_deref() != Some("price"))
+            .chain(std::iter::once((
+                Some("price".to_owned()),
+                message.to_owned(),
+            )))
+            .collect(),
+        None => api,
+    }
+}
+
+#[handler]
+pub async fn create(req: &Request, web: Data<&Arc<Web>>, form: Form) -> Response {
+    let visit = match crate::pages::signed_in_post(&web, req, &form.0).await {
+        Ok(visit) => visit,
+        Err(refused) => return *refused,
+    };
+    let (title, price) = (field(&form, "title"), field(&form, "price"));
+    // The API takes a price string exactly as its pattern says; what a person types around it is
+    // no part of it.
+    let reply = web
+        .backend
+        .post(
+            req,
+            "/api/tickets",
+            &json!({"title": title, "price": price.trim()}),
+        )
+        .await;
+    if reply.ok() {
+        let Some(ticket) = reply.json::<TicketJson>() else {
+            return error_for(&visit, StatusCode::INTERNAL_SERVER_ERROR);
+        };
+        return redirect(&format!("/tickets/{}", ticket.id), &[]);
+    }
+    if !flash::goes_back(reply.status) {
+        return error_for(&visit, reply.status);
+    }
+    Flash::new(ticket_errors(price, reply.errors()))
+        .keep("title", title)
+        .keep("price", price)
+        .redirect("/tickets/new", &[])
+}
+
+/// What the seller's listing says of the ticket `id`, if it is theirs.
+
+#[handler]
+pub async fn edit(
+    req: &Request,
+    web: Data<&Arc<Web>>,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let visit = match crate::pages::signed_in_post(&web, req, &form.0).await {
+        Ok(visit) => visit,
+        Err(refused) => return *refused,
+    };
+    let Some(path) = crate::backend::api_path("tickets", &id) else {
+        return error_for(&visit, StatusCode::NOT_FOUND);
+    };
+    let (title, price) = (field(&form, "title"), field(&form, "price"));
+    let reply = web
+        .backend
+        .call(
+            req,
+            Method::PUT,
+            &path,
+            Some(json!({"title": title, "price": price.trim()}).to_string()),
+        )
+        .await;
+    let back = format!("/tickets/{id}");
+    if reply.ok() {
+        return redirect(&back, &[]);
+    }
+    if !flash::goes_back(reply.status) || reply.status == StatusCode::NOT_FOUND {
+        return error_for(&visit, reply.status);
+    }
+    Flash::new(ticket_errors(price, reply.errors()))
+        .keep("title", title)
+        .keep("price", price)
+        .redirect(&back, &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::price_problem;
+
+    #[test]
+    fn a_price_typed_wrong_says_how_to_write_it() {
+        assert_eq!(price_problem("19.99"), None);
+        assert_eq!(
+            price_problem("0"),
+            None,
+            "the API says it must be greater than 0"
+        );
+        assert!(price_problem("abc").unwrap().contains("like 19.99"));
+        assert!(price_problem("$20").unwrap().contains("currency sign"));
+        assert!(price_problem("€20").unwrap().contains("currency sign"));
+        assert!(
+            price_problem("1,000")
+                .unwrap()
+                .contains("thousands separators")
+        );
+        assert!(price_problem("  ").unwrap().contains("Enter a price"));
+    }
+}
