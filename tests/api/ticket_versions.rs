@@ -16,11 +16,11 @@ async fn two_writers_of_the_same_version_race_and_exactly_one_wins() {
     let db = &app.db.connection;
 
     // Both writers read version 0 before either writes.
-    let read_a = api::tickets::store::find(db, id).await.unwrap().unwrap();
+    let read_a = api::tickets::queries::find(db, id).await.unwrap().unwrap();
     let read_b = read_a.clone();
     let write = |read, title: &str, cents| {
         let title = TicketTitle::parse(title).unwrap();
-        api::tickets::store::update(db, read, title, Money::from_cents(cents))
+        api::tickets::writes::update(db, read, title, Money::from_cents(cents))
     };
     let (a, b) = tokio::join!(
         write(&read_a, "Writer A", 1100),
@@ -34,7 +34,7 @@ async fn two_writers_of_the_same_version_race_and_exactly_one_wins() {
     let winner = a.or(b).unwrap();
     assert_eq!(winner.version, 1);
 
-    let stored = api::tickets::store::find(db, id).await.unwrap().unwrap();
+    let stored = api::tickets::queries::find(db, id).await.unwrap().unwrap();
     assert_eq!(stored, winner, "the database holds the winner's write");
 
     // A writer that read the old version cannot overwrite the new one afterwards either.

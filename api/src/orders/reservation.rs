@@ -2,15 +2,66 @@
 //! workflow does not: no worker is there (refused at once, or its workflow ended before it
 //! reserved), or no answer came (the database says, once no reservation can commit any more).
 
+use entities::Money;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 use workflows::{
-    OrderClient,
+    OrderClient, Refusal,
     client::{OrderSummary, ReservationUnknown, Reserved, Workers},
 };
 
-use super::store;
+use super::{OrderDesk, queries};
 use crate::{error::ApiError, idempotency::Answer};
+
+/// Reserves `ticket_id` for `buyer` as a new order (a request without an `Idempotency-Key`).
+/// Returns the order's id and its answer.
+pub(super) async fn reserve(
+    desk: &OrderDesk<'_>,
+    ticket_id: Uuid,
+    buyer: Uuid,
+) -> Result<(Uuid, Answer), ApiError> {
+    let OrderDesk { db, orders, .. } = *desk;
+    let summary = match look(db, ticket_id, buyer).await? {
+        Look::Refused(refused) => return Ok((Uuid::nil(), refused)),
+        Look::Free(summary) => summary,
+    };
+    workers_polling(db, orders).await?;
+    let order_id = Uuid::new_v4();
+    let ids = (order_id, ticket_id, buyer);
+    let decided = decide(db, orders, ids, chrono::Utc::now(), Some(&summary)).await?;
+    Ok((order_id, decided))
+}
+
+/// What a first look at the ticket found.
+pub(super) enum Look {
+    /// A refusal the database gives away without starting a workflow (the workflow decides for
+    /// real): no such ticket, the buyer's own, or held by another order.
+    Refused(Answer),
+    /// Free as far as the database knows: what the order's workflow will show of it.
+    Free(OrderSummary),
+}
+
+/// Looks at the ticket in the database before any workflow starts.
+pub(super) async fn look(
+    db: &DatabaseConnection,
+    ticket_id: Uuid,
+    buyer: Uuid,
+) -> Result<Look, ApiError> {
+    let Some(ticket) = crate::tickets::queries::find(db, ticket_id).await? else {
+        return Ok(Look::Refused(Answer::NotFound));
+    };
+    let refusal = if ticket.user_id == buyer {
+        Refusal::OwnTicket
+    } else if ticket.order_id.is_some() {
+        Refusal::TicketTaken
+    } else {
+        return Ok(Look::Free(OrderSummary {
+            title: ticket.title,
+            price: Money::from_cents(ticket.price_cents),
+        }));
+    };
+    Ok(Look::Refused(Answer::Refused { refusal }))
+}
 
 /// The answer to a reservation whose workflow did not answer: waits until no reservation can
 /// commit any more, then answers from the database: the order if it was made; otherwise nothing
@@ -25,7 +76,7 @@ pub(super) async fn settle(
         .unwrap_or_default();
     tokio::time::sleep(wait).await;
     // The database cannot say: the order may exist, and the buyer is told where to look.
-    let found = store::find(db, order_id)
+    let found = queries::find(db, order_id)
         .await
         .map_err(|_| ApiError::OrderUnknown(order_id))?;
     Ok(match found {

@@ -1,42 +1,13 @@
-//! Tickets in the database. Every change is conditional on the version it read and appends its
-//! event to the outbox in the same transaction.
+//! The ticket's reads: one by id (batched with the reads in flight on PostgreSQL), and the
+//! tickets for sale, searched, filtered, sorted and paged.
 
-use entities::{Money, TicketTitle, event, ticket};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use entities::ticket;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use database::Reads;
 
 use crate::{error::ApiError, input::Page};
-
-pub async fn create(
-    db: &DatabaseConnection,
-    owner: Uuid,
-    title: TicketTitle,
-    price: Money,
-) -> Result<ticket::Model, ApiError> {
-    let now = entities::now();
-    let ticket = ticket::Model {
-        id: Uuid::new_v4(),
-        title: title.into_string(),
-        price_cents: price.cents(),
-        user_id: owner,
-        version: 0,
-        order_id: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let txn = db.begin().await?;
-    ticket::Entity::insert(ticket::ActiveModel::from(ticket.clone()))
-        .exec_without_returning(&txn)
-        .await?;
-    event::record(&txn, event::kind::TICKET_CREATED, &ticket).await?;
-    txn.commit().await?;
-    Ok(ticket)
-}
 
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<ticket::Model>, ApiError> {
     Ok(ticket::Entity::find_by_id(id).one(db).await?)
@@ -117,29 +88,4 @@ pub async fn search_for_sale(
     };
     let tickets = query.limit(page.limit).offset(page.offset).all(db).await?;
     Ok((tickets, total))
-}
-
-/// Sets title and price if the ticket is still at `read.version` and unreserved; `Ok(None)` when
-/// someone changed or reserved it since `read` was read (nothing is written then).
-pub async fn update(
-    db: &DatabaseConnection,
-    read: &ticket::Model,
-    title: TicketTitle,
-    price: Money,
-) -> Result<Option<ticket::Model>, ApiError> {
-    let updated = ticket::Model {
-        title: title.into_string(),
-        price_cents: price.cents(),
-        version: read.version + 1,
-        updated_at: entities::now(),
-        ..read.clone()
-    };
-    let txn = db.begin().await?;
-    if !updated.write_over_free(&txn, read).await? {
-        txn.rollback().await?;
-        return Ok(None);
-    }
-    event::record(&txn, event::kind::TICKET_UPDATED, &updated).await?;
-    txn.commit().await?;
-    Ok(Some(updated))
 }

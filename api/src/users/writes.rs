@@ -1,9 +1,7 @@
-//! Users in the database.
+//! The account's writes: a new account.
 
 use entities::{Email, user};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
-};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, SqlErr};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -27,18 +25,4 @@ pub async fn insert(
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(None),
         Err(e) => Err(e.into()),
     }
-}
-
-pub async fn find_by_email(
-    db: &DatabaseConnection,
-    email: &Email,
-) -> Result<Option<user::Model>, ApiError> {
-    Ok(user::Entity::find()
-        .filter(user::Column::EmailKey.eq(email.key()))
-        .one(db)
-        .await?)
-}
-
-pub async fn email_taken(db: &DatabaseConnection, email: &Email) -> Result<bool, ApiError> {
-    Ok(find_by_email(db, email).await?.is_some())
 }
