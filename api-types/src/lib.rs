@@ -120,7 +120,7 @@ mod tests {
                 Status::AwaitingPayment
             )))
             .unwrap(),
-            serde_json::json!("awaiting:payment")
+            serde_json::json!(Status::AwaitingPayment.as_str())
         );
     }
 
