@@ -14,12 +14,12 @@ use sea_orm::DatabaseConnection;
 use workflows::{OrderClient, search_attributes, temporal};
 
 use crate::{
-    Settings,
     auth::{Passwords, Sessions},
     connection_errors::JsonErrors,
     cross_site, error, health, limits,
     limits::CredentialLimiter,
     openapi, orders, request_log, security_headers,
+    settings::Settings,
 };
 
 /// The app, bound to its port, not yet serving.

@@ -10,7 +10,10 @@ use std::{
 use anyhow::bail;
 use serde_json::{Value, json};
 
-use crate::{json_call, post_order, target::memory_mib};
+use crate::{
+    calls::{json_call, post_order},
+    target::memory_mib,
+};
 
 /// How a burst of orders was answered.
 #[derive(Debug, serde::Serialize)]

@@ -5,7 +5,6 @@
 //! but the binary's `bench` command.
 
 use std::{
-    path::PathBuf,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -16,12 +15,14 @@ use std::{
 use anyhow::{Context, bail};
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
-use workflows::{TemporalSettings, check, temporal};
+use workflows::{check, temporal};
 
 pub mod baseline;
 mod burst;
+mod calls;
 mod cpu;
 mod histories;
+mod options;
 mod percentiles;
 mod progress;
 mod reads;
@@ -29,116 +30,13 @@ mod report;
 mod target;
 mod writes;
 
+pub use options::Options;
+
+use calls::{credentials, json_call, new_user, post_order};
 use percentiles::percentiles;
 use progress::Progress;
 use report::{Figures, RoundFigures, print_figures};
 use target::{memory_mib, target};
-
-/// What to measure, and where.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// A running system (e.g. `http://127.0.0.1:3000`); `None` with `embedded`.
-    pub base_url: Option<String>,
-    /// Start `ticketing dev` (this very binary, fresh data, free ports) and drive it.
-    pub embedded: bool,
-    /// How many full lifecycles (order, pay, complete).
-    pub lifecycles: usize,
-    /// How many in flight at once.
-    pub concurrency: usize,
-    /// How long to measure `GET /api/tickets/:id`, in seconds.
-    pub read_seconds: u64,
-    /// The lifecycles and the baseline in this many alternating rounds.
-    pub rounds: usize,
-    /// About this many orders released at once afterwards (0: none).
-    pub burst: usize,
-    /// This many sign-ins at once, for the server's memory.
-    pub sign_ins: usize,
-    /// The system's database (checked afterwards, and read by pgbench); with `embedded`, a
-    /// PostgreSQL server on which a database is made for the run.
-    pub database_url: Option<String>,
-    /// The server process whose peak memory to report (with `base_url`).
-    pub server_pid: Option<u32>,
-    /// Also write the figures as JSON here.
-    pub json: Option<PathBuf>,
-    /// The running system's Temporal (with `base_url`).
-    pub temporal: Option<TemporalSettings>,
-    /// The namespace and task queue of the embedded system.
-    pub namespace: String,
-    pub task_queue: String,
-}
-
-async fn json_call(
-    http: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> anyhow::Result<(u16, Value)> {
-    let mut request = http.request(method, url);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await?;
-    let status = response.status().as_u16();
-    Ok((status, response.json().await.unwrap_or(Value::Null)))
-}
-
-/// `POST /api/orders` for `ticket` as `buyer`: the status and body.
-async fn post_order(
-    http: &reqwest::Client,
-    base: &str,
-    buyer: &str,
-    ticket: &str,
-) -> anyhow::Result<(u16, Value)> {
-    json_call(
-        http,
-        reqwest::Method::POST,
-        format!("{base}/api/orders"),
-        Some(buyer),
-        Some(json!({"ticketId": ticket})),
-    )
-    .await
-}
-
-/// The e-mail and password of the benchmark's `n`th user.
-fn credentials(n: usize) -> Value {
-    json!({
-        "email": format!("bench-{}-{n}@example.com", std::process::id()),
-        "password": "benchmark"
-    })
-}
-
-async fn new_user(http: &reqwest::Client, base: &str, n: usize) -> anyhow::Result<String> {
-    let credentials = credentials(n);
-    let (status, _) = json_call(
-        http,
-        reqwest::Method::POST,
-        format!("{base}/api/users/signup"),
-        None,
-        Some(credentials.clone()),
-    )
-    .await?;
-    let limited = "(against a running system, raise AUTH_ATTEMPTS_PER_ACCOUNT and \
-                   AUTH_ATTEMPTS_PER_ADDRESS for the benchmark's one address)";
-    if status != 201 {
-        bail!("signup answered {status} {limited}");
-    }
-    let (status, token) = json_call(
-        http,
-        reqwest::Method::POST,
-        format!("{base}/api/users/token"),
-        None,
-        Some(credentials),
-    )
-    .await?;
-    token["token"]
-        .as_str()
-        .map(str::to_owned)
-        .with_context(|| format!("POST /api/users/token answered {status}: {token} {limited}"))
-}
 
 /// Runs the benchmark and prints its figures; an error when a request failed or the data
 /// disagrees afterwards.

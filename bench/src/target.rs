@@ -13,7 +13,7 @@ use devtools::{
 };
 use workflows::TemporalSettings;
 
-use crate::Options;
+use crate::options::Options;
 
 /// The system under test, and how to reach it.
 pub(crate) struct Target {

@@ -50,7 +50,7 @@ pub struct ReadFailed {
 impl From<&DbErr> for ReadFailed {
     fn from(error: &DbErr) -> Self {
         ReadFailed {
-            unavailable: crate::is_unavailable(error),
+            unavailable: crate::availability::is_unavailable(error),
             message: error.to_string(),
         }
     }

@@ -2,10 +2,12 @@
 //! SQLite in WAL mode), migrations, a readiness ping, the batched hot reads of the API, what counts
 //! as "the database is away" (503, not 500).
 
+pub mod availability;
 pub mod batch;
 pub mod outbox;
 pub mod workers;
 
+pub use availability::is_unavailable;
 pub use batch::ReadFailed;
 
 use std::time::Duration;
@@ -105,28 +107,4 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// A cheap round trip, for readiness.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
-}
-
-/// Whether a database error means the database could not be reached or went away (try again
-/// later) rather than a mistake in a query.
-pub fn is_unavailable(error: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx};
-    match error {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
-        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
-            match &**e {
-                sqlx::Error::Io(_)
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed => true,
-                // PostgreSQL going away: a connection exception (class 08), or a shutdown, a
-                // crash or a start-up in progress (57P01-57P03).
-                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-                    code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
-                }),
-                _ => false,
-            }
-        }
-        _ => false,
-    }
 }

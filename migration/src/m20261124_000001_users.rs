@@ -3,9 +3,8 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
-    created_at, id,
+    conventions::{created_at, id, table_migration},
     names::{Columns, Tables},
-    table_migration,
 };
 
 table_migration!(Tables::Users);

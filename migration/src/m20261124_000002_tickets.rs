@@ -3,9 +3,8 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
-    create_index, created_at, id,
+    conventions::{create_index, created_at, id, references, table_migration, updated_at, version},
     names::{Columns, Tables},
-    references, table_migration, updated_at, version,
 };
 
 table_migration!(Tables::Tickets);

@@ -3,9 +3,8 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
-    create_index, created_at,
+    conventions::{create_index, created_at, table_migration},
     names::{Columns, Tables},
-    table_migration,
 };
 
 table_migration!(Tables::Events);

@@ -7,9 +7,8 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
-    create_index, id,
+    conventions::{create_index, id, table_migration},
     names::{Columns, Tables},
-    table_migration,
 };
 
 table_migration!(Tables::WorkerHeartbeats);
