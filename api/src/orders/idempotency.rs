@@ -5,7 +5,8 @@
 use uuid::Uuid;
 
 use super::{
-    OrderDesk, queries,
+    desk::OrderDesk,
+    queries,
     reservation::{Look, decide, look, workers_polling},
 };
 use crate::{

@@ -2,6 +2,8 @@
 //! workflow's live state.
 
 mod admission;
+mod create;
+mod desk;
 mod idempotency;
 pub mod queries;
 mod reservation;
@@ -9,11 +11,13 @@ mod reservation;
 pub use admission::Admission;
 pub use api_types::{CancelReason, OrderJson, OrderStatus, WorkflowStateJson, WorkflowStatus};
 use api_types::{Currency, Timestamp};
+pub use create::{Created, NewOrder};
+use desk::OrderDesk;
 
 use entities::order;
-use poem::{FromRequest, Request, RequestBody, web::Data};
+use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Object, OpenApi,
+    ApiResponse, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
 };
@@ -23,57 +27,17 @@ use workflows::{OrderClient, Refusal};
 
 use crate::{
     auth::SignedIn,
-    error::{ApiError, Fails, can, invalid},
-    idempotency::{Answer, Key},
+    error::{ApiError, Fails, can},
+    idempotency::Key,
     input::{Input, Limit, Offset, Page},
     tags::Tag,
 };
-
-#[derive(Debug, Object)]
-pub struct NewOrder {
-    /// The ticket to reserve.
-    #[oai(rename = "ticketId")]
-    ticket_id: Input<Uuid>,
-}
-
-#[derive(ApiResponse)]
-pub enum Created {
-    /// The ticket is reserved for the buyer until `expiresAt`.
-    #[oai(status = 201)]
-    Created(Json<OrderJson>),
-}
 
 #[derive(ApiResponse)]
 pub enum Cancelled {
     /// The order is cancelled and its ticket free again.
     #[oai(status = 204)]
     NoContent,
-}
-
-/// The app's shared state that making an order uses, taken from the request's `Data` as one
-/// parameter.
-#[derive(Clone, Copy)]
-struct OrderDesk<'a> {
-    db: &'a DatabaseConnection,
-    currency: &'a Currency,
-    orders: &'a OrderClient,
-    admission: &'a Admission,
-}
-
-impl<'a> FromRequest<'a> for OrderDesk<'a> {
-    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        Ok(OrderDesk {
-            db: data(req).await?,
-            currency: data(req).await?,
-            orders: data(req).await?,
-            admission: data(req).await?,
-        })
-    }
-}
-
-/// The request's `Data` of type `T` (500 when the app did not put it there).
-async fn data<T: Send + Sync + 'static>(req: &Request) -> poem::Result<&T> {
-    Ok(Data::<&T>::from_request_without_body(req).await?.0)
 }
 
 /// An order of the signed-in buyer; 404 for none (or a malformed id), 401 for someone else's.
@@ -91,22 +55,6 @@ pub async fn owned_order(
         return Err(ApiError::NotAuthorized);
     }
     Ok(record)
-}
-
-/// The answer as the response: 201 with the order as it stands, or the error.
-async fn answer(
-    db: &DatabaseConnection,
-    currency: &Currency,
-    order_id: Uuid,
-    answer: Answer,
-) -> Result<Created, ApiError> {
-    if let Some(error) = answer.into_error(order_id) {
-        return Err(error);
-    }
-    let record = queries::find(db, order_id).await?.ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!("reserved order {order_id} has no row"))
-    })?;
-    Ok(Created::Created(Json(OrderJson::new(record, currency))))
 }
 
 pub struct OrdersApi;
@@ -142,19 +90,7 @@ impl OrdersApi {
             },
         >,
     > {
-        let Input::Given(ticket_id) = body.0.ticket_id else {
-            let missing = invalid("ticketId", "TicketId must be provided");
-            return Err(ApiError::Validation(vec![missing]).into());
-        };
-        let buyer = auth.claims().id;
-        // Shed before any work (no database read, no workflow, no key claimed): a request shed
-        // is retried as a first try.
-        let _admitted = desk.admission.admit()?;
-        let (order_id, decided) = match idempotency_key.0 {
-            None => reservation::reserve(&desk, ticket_id, buyer).await?,
-            Some(key) => idempotency::reserve(&desk, key, ticket_id, buyer).await?,
-        };
-        answer(desk.db, desk.currency, order_id, decided)
+        create::order(&auth, desk, idempotency_key.0, body.0)
             .await
             .map_err(Into::into)
     }

@@ -10,7 +10,7 @@ use workflows::{
     client::{OrderSummary, ReservationUnknown, Reserved, Workers},
 };
 
-use super::{OrderDesk, queries};
+use super::{desk::OrderDesk, queries};
 use crate::{error::ApiError, idempotency::Answer};
 
 /// Reserves `ticket_id` for `buyer` as a new order (a request without an `Idempotency-Key`).
