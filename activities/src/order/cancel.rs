@@ -17,7 +17,7 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
 use super::{
-    OrderActivities, about,
+    context::{OrderActivities, about},
     row::{RACE_RETRIES, find_order, write_over},
 };
 

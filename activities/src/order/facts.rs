@@ -8,8 +8,8 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
 use super::{
-    OrderActivities, about,
     complete::{Payment, find_payment},
+    context::{OrderActivities, about},
     row::find_order,
 };
 

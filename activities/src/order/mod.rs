@@ -11,7 +11,8 @@
 //!   free its ticket;
 //! - [`facts`]: what the database holds of the order, for a workflow catching up with it.
 //!
-//! `row.rs` reads the order row and writes over it at the version read, for the steps above.
+//! `context.rs` holds what every step runs with (the activities' state, their span, the failure
+//! no retry mends); `row.rs` reads the order row and writes over it at the version read.
 //!
 //! The `#[activities]` macro allows one block per type (it registers every activity of the
 //! block), so the methods below stay here, each a call into its step. An activity's name is
@@ -20,18 +21,16 @@
 
 pub mod cancel;
 pub mod complete;
+mod context;
 pub mod facts;
 pub mod payment;
 pub mod reserve;
 mod row;
 
-use std::{future::Future, sync::Arc};
+use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
-use telemetry::Metrics;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
-use tracing::Instrument;
 use uuid::Uuid;
 
 pub use cancel::{CancelInput, outcome_of};
@@ -42,57 +41,7 @@ pub use payment::ChargeInput;
 pub use reserve::{Reservation, ReserveInput, ReserveOutcome};
 
 pub use crate::gateway::ChargeOutcome;
-use crate::gateway::PaymentGateway;
-
-/// The activities of `OrderWorkflow`, with what they need: the database, the payment gateway,
-/// the currency prices are in, and the process's metrics.
-pub struct OrderActivities {
-    db: DatabaseConnection,
-    gateway: Arc<dyn PaymentGateway>,
-    currency: String,
-    metrics: Metrics,
-}
-
-impl OrderActivities {
-    pub fn new(
-        db: DatabaseConnection,
-        gateway: Arc<dyn PaymentGateway>,
-        currency: String,
-        metrics: Metrics,
-    ) -> Self {
-        OrderActivities {
-            db,
-            gateway,
-            currency,
-            metrics,
-        }
-    }
-}
-
-/// Runs `work`, the activity `name` about order `order_id`, in a span that its log lines carry.
-fn about<T>(
-    ctx: &ActivityContext,
-    name: &'static str,
-    order_id: Uuid,
-    work: impl Future<Output = T>,
-) -> impl Future<Output = T> {
-    let info = ctx.info();
-    let span = tracing::info_span!(
-        "activity",
-        activity = name,
-        %order_id,
-        workflow_id = info.workflow_id.as_deref().unwrap_or_default(),
-        attempt = info.attempt,
-    );
-    work.instrument(span)
-}
-
-/// A fault that no retry can mend.
-fn non_retryable(error: impl std::fmt::Display) -> ActivityError {
-    ActivityError::application(temporalio_common::error::ApplicationFailure::non_retryable(
-        error.to_string(),
-    ))
-}
+pub use context::OrderActivities;
 
 #[activities]
 impl OrderActivities {

@@ -17,9 +17,8 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
 use super::{
-    OrderActivities, about,
+    context::{OrderActivities, about, non_retryable},
     facts::{OrderFacts, facts_of},
-    non_retryable,
     row::set_status,
 };
 use crate::gateway::{ChargeOutcome, ChargeRequest, GatewayError};

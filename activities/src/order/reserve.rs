@@ -13,7 +13,10 @@ use telemetry::OrderOutcome;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
-use super::{OrderActivities, about, row::RACE_RETRIES};
+use super::{
+    context::{OrderActivities, about},
+    row::RACE_RETRIES,
+};
 
 /// What the workflow asks `reserve` for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
