@@ -7,10 +7,12 @@
 //!
 //! - [`values`]: money, times, currencies and `null`-able fields as the API writes them;
 //! - [`words`]: the order's and the workflow's statuses, spelt once (in `entities::order`);
-//! - [`orders`], [`payments`], [`tickets`], [`listings`], [`users`]: one module per resource;
+//! - [`orders`], [`payments`], [`tickets`], [`listings`], [`holdings`], [`users`]: one module per
+//!   resource;
 //! - [`errors`]: the body of every error response.
 
 pub mod errors;
+pub mod holdings;
 pub mod listings;
 pub mod orders;
 pub mod payments;
@@ -20,6 +22,7 @@ pub mod values;
 pub mod words;
 
 pub use errors::{ErrorBody, ErrorEntry};
+pub use holdings::{CheckinJson, CheckinRequest, CheckinResult, HoldingJson};
 pub use listings::{Amount, ListingJson, ListingState};
 pub use orders::{CancelReason, OrderJson, OrderPaymentJson, OrderTicketJson, WorkflowStateJson};
 pub use payments::PaymentJson;

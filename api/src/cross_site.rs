@@ -160,11 +160,17 @@ pub fn document(document: &mut serde_json::Value) {
             };
             let mut all: Vec<(String, serde_json::Value)> =
                 std::mem::take(responses).into_iter().collect();
+            // An operation's own 403 (a role it needs) is said first, then this one.
+            let own = all
+                .iter()
+                .find(|(status, _)| status == "403")
+                .and_then(|(_, response)| response["description"].as_str())
+                .map(|own| format!("{own}. Or: {DESCRIPTION}"));
             all.retain(|(status, _)| status != "403");
             all.push((
                 "403".to_owned(),
                 serde_json::json!({
-                    "description": DESCRIPTION,
+                    "description": own.as_deref().unwrap_or(DESCRIPTION),
                     "content": {
                         "application/json; charset=utf-8": { "schema": schema },
                     },

@@ -26,6 +26,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("Not authorized")]
     NotAuthorized,
+    /// Signed in, without the role this needs; the message says which.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("Not Found")]
     NotFound,
     /// The card was declined; the message is the gateway's.
@@ -166,6 +169,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotAuthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -187,6 +191,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(text)
             | ApiError::Conflict(text)
             | ApiError::Unprocessable(text)
+            | ApiError::Forbidden(text)
             | ApiError::PaymentRequired(text) => message(status, text.clone()),
             ApiError::NotAuthorized => message(status, "Not authorized"),
             ApiError::NotFound => message(status, "Not Found"),
@@ -240,6 +245,7 @@ pub mod can {
     pub const PAYMENT_REQUIRED: u16 = 1 << 8;
     pub const UNPROCESSABLE: u16 = 1 << 9;
     pub const TOO_MANY_REQUESTS: u16 = 1 << 10;
+    pub const FORBIDDEN: u16 = 1 << 11;
     /// What the credential endpoints can answer besides their own errors: their rate limit, and
     /// the bound on password hashing (503).
     pub const CREDENTIALS: u16 = TOO_MANY_REQUESTS | UNAVAILABLE;
@@ -257,6 +263,11 @@ const DOCUMENTED: &[(u16, u16, &str)] = &[
         "Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON",
     ),
     (can::NOT_AUTHORIZED, 401, "Not signed in, or not the owner"),
+    (
+        can::FORBIDDEN,
+        403,
+        "Signed in, without the role this needs (checking tickets in takes the door role)",
+    ),
     (
         can::PAYMENT_REQUIRED,
         402,

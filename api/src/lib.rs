@@ -3,10 +3,12 @@
 //! lifecycle's typed client ([`workflows::OrderClient`]); the pages (`web`) are mounted beside it.
 
 pub mod auth;
+pub mod checkins;
 pub mod connection_errors;
 pub mod cross_site;
 pub mod error;
 pub mod health;
+pub mod holdings;
 pub mod idempotency;
 pub mod input;
 pub mod limits;
@@ -22,5 +24,5 @@ pub mod tags;
 pub mod tickets;
 pub mod users;
 
-pub use settings::{EventBus, InvalidSetting, JwtKey, Settings};
+pub use settings::{EventBus, InvalidSetting, JwtKey, Settings, TicketCodeKey};
 pub use startup::Application;

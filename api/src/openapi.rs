@@ -3,8 +3,8 @@
 use poem_openapi::OpenApiService;
 
 use crate::{
-    health::HealthApi, listings::ListingsApi, orders::OrdersApi, payments::PaymentsApi,
-    tickets::TicketsApi, users::UsersApi,
+    checkins::CheckinsApi, health::HealthApi, holdings::HoldingsApi, listings::ListingsApi,
+    orders::OrdersApi, payments::PaymentsApi, tickets::TicketsApi, users::UsersApi,
 };
 
 pub type Apis = (
@@ -13,6 +13,8 @@ pub type Apis = (
     ListingsApi,
     OrdersApi,
     PaymentsApi,
+    HoldingsApi,
+    CheckinsApi,
     HealthApi,
 );
 
@@ -38,6 +40,8 @@ fn service() -> OpenApiService<Apis, ()> {
             ListingsApi,
             OrdersApi,
             PaymentsApi,
+            HoldingsApi,
+            CheckinsApi,
             HealthApi,
         ),
         "ticketing",

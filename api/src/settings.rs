@@ -33,12 +33,38 @@ impl JwtKey {
     }
 }
 
+/// The key that signs ticket codes (HMAC-SHA256): a key of its own, so that changing the session
+/// key signs no one out of their tickets and the reverse; at least [`TicketCodeKey::MIN_CHARS`]
+/// characters.
+#[derive(Debug, Clone)]
+pub struct TicketCodeKey(SecretString);
+
+impl TicketCodeKey {
+    pub const MIN_CHARS: usize = 32;
+
+    pub fn new(key: &str) -> Result<Self, InvalidSetting> {
+        if key.chars().count() < Self::MIN_CHARS {
+            return Err(InvalidSetting(format!(
+                "TICKET_CODE_KEY must be at least {} characters long",
+                Self::MIN_CHARS
+            )));
+        }
+        Ok(TicketCodeKey(SecretString::from(key)))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.expose_secret().as_bytes()
+    }
+}
+
 /// Everything the HTTP application needs, whichever command starts it.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
     pub http_addr: SocketAddr,
     pub jwt_key: JwtKey,
+    /// Signs the codes that holders show at the door.
+    pub ticket_code_key: TicketCodeKey,
     pub jwt_ttl_seconds: u64,
     pub cookie_secure: bool,
     pub body_limit_bytes: u64,

@@ -16,7 +16,9 @@ use workflows::{OrderClient, search_attributes, temporal};
 use crate::{
     auth::{Passwords, Sessions},
     connection_errors::JsonErrors,
-    cross_site, error, health, limits,
+    cross_site, error, health,
+    holdings::TicketCodes,
+    limits,
     limits::CredentialLimiter,
     openapi, orders, request_log, security_headers,
     settings::Settings,
@@ -91,6 +93,7 @@ impl Application {
             (orders, admission, metrics),
             Answers {
                 currency: api_types::Currency(config.currency.clone()),
+                codes: TicketCodes::new(&config.ticket_code_key),
                 public_url: config.public_url.clone(),
                 body_limit: config.body_limit_bytes as usize,
             },
@@ -131,6 +134,8 @@ impl Application {
 /// How the app answers: the currency beside prices, the document's server, the largest body.
 pub struct Answers {
     pub currency: api_types::Currency,
+    /// Issues and reads the holders' ticket codes.
+    pub codes: TicketCodes,
     pub public_url: Option<String>,
     pub body_limit: usize,
 }
@@ -152,6 +157,7 @@ pub fn routes(
     (orders, admission, metrics): (OrderClient, orders::Admission, telemetry::Metrics),
     Answers {
         currency,
+        codes,
         public_url,
         body_limit,
     }: Answers,
@@ -191,6 +197,7 @@ pub fn routes(
                 bus,
                 metrics: metrics.clone(),
                 currency,
+                codes,
             };
             move |ep, mut req| {
                 shared.put_on(&mut req);
@@ -226,6 +233,7 @@ struct Shared {
     bus: health::EventsHealth,
     metrics: telemetry::Metrics,
     currency: api_types::Currency,
+    codes: TicketCodes,
 }
 
 impl Shared {
@@ -241,6 +249,7 @@ impl Shared {
         data.insert(self.bus.clone());
         data.insert(self.metrics.clone());
         data.insert(self.currency.clone());
+        data.insert(self.codes.clone());
     }
 }
 

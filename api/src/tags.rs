@@ -12,6 +12,8 @@ pub enum Tag {
     Orders,
     /// Paying for orders.
     Payments,
+    /// The tickets people hold, their codes, and checking them in at the door.
+    Holdings,
     /// Health and readiness probes.
     Operations,
 }

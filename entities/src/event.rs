@@ -32,6 +32,10 @@ pub mod kind {
     pub const ORDER_CANCELLED: &str = "order:cancelled";
     pub const EXPIRATION_COMPLETE: &str = "expiration:complete";
     pub const PAYMENT_CREATED: &str = "payment:created";
+    /// A ticket changed hands (a sale completed, a transfer, a refund): its new holder.
+    pub const HOLDING_CHANGED: &str = "holding:changed";
+    /// A ticket was checked in at the door.
+    pub const CHECKIN_ADMITTED: &str = "checkin:admitted";
 }
 
 /// Appends an event to the outbox, in the caller's transaction.

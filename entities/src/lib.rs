@@ -3,13 +3,16 @@
 //! Domain types are parsed once, at the edge (`Email::parse`, `Money::parse`, `TicketTitle::parse`),
 //! so code that holds one never checks it again.
 
+pub mod checkin;
 pub mod domain;
 pub mod event;
+pub mod holding;
 pub mod idempotency_key;
 pub mod order;
 pub mod payment;
 pub mod ticket;
 pub mod user;
+pub mod user_role;
 pub mod worker_heartbeat;
 
 pub use domain::{Email, Money, TicketTitle};

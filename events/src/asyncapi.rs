@@ -99,6 +99,44 @@ pub fn data_schemas() -> Vec<(&'static str, &'static str, Value)> {
                 &["id", "orderId", "stripeId"],
             ),
         ),
+        (
+            kind::HOLDING_CHANGED,
+            "A ticket changed hands (a sale completed): its new holder, whose code is the only valid one",
+            object(
+                json!({
+                    "ticketId": uuid("The ticket"),
+                    "holderId": uuid("Who holds it now"),
+                    "generation": { "type": "integer", "minimum": 1,
+                                    "description": "Grows by one at every change of hands" },
+                    "paidCents": { "type": ["integer", "null"],
+                                   "description": "What the holder paid, in cents" },
+                    "orderId": { "type": ["string", "null"], "format": "uuid",
+                                 "description": "The order that made this holding" },
+                    "version": version(),
+                }),
+                &[
+                    "ticketId",
+                    "holderId",
+                    "generation",
+                    "paidCents",
+                    "orderId",
+                    "version",
+                ],
+            ),
+        ),
+        (
+            kind::CHECKIN_ADMITTED,
+            "A ticket was checked in at the door (its code's first scan)",
+            object(
+                json!({
+                    "ticketId": uuid("The ticket"),
+                    "generation": { "type": "integer", "minimum": 1,
+                                    "description": "The holding whose code was scanned" },
+                    "checkedInAt": { "type": "string", "format": "date-time" },
+                }),
+                &["ticketId", "generation", "checkedInAt"],
+            ),
+        ),
     ]
 }
 

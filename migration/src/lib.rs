@@ -14,6 +14,7 @@ pub mod m20261202_000008_outbox_relay;
 mod m20261202_000009_ticket_search;
 mod m20261207_000010_payment_requests;
 mod m20261207_000011_worker_heartbeats;
+mod m20261207_000012_holdings;
 mod names;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_ticket_search::Migration),
             Box::new(m20261207_000010_payment_requests::Migration),
             Box::new(m20261207_000011_worker_heartbeats::Migration),
+            Box::new(m20261207_000012_holdings::Migration),
         ]
     }
 }

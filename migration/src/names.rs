@@ -12,6 +12,9 @@ pub(crate) enum Tables {
     Payments,
     IdempotencyKeys,
     WorkerHeartbeats,
+    Holdings,
+    Checkins,
+    UserRoles,
 }
 
 /// The columns of every table.
@@ -49,4 +52,9 @@ pub(crate) enum Columns {
     Pid,
     StartedAt,
     SeenAt,
+    Generation,
+    PaidCents,
+    DoorUserId,
+    CheckedInAt,
+    Role,
 }

@@ -5,6 +5,7 @@ mod cross_site;
 mod errors;
 mod generated_client;
 mod health;
+mod holdings;
 mod idempotency;
 mod lifecycle;
 mod listings;

@@ -330,6 +330,7 @@ async fn a_hundred_sign_ins_at_once_keep_the_server_under_150_mib() {
             .env("DATABASE_URL", &db.url)
             .env("HTTP_ADDR", &address)
             .env("JWT_KEY", support::JWT_KEY)
+            .env("TICKET_CODE_KEY", support::TICKET_CODE_KEY)
             .env("COOKIE_SECURE", "false")
             .env("TEMPORAL_ADDRESS", support::temporal::shared_address())
             .env(

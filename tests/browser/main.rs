@@ -813,3 +813,200 @@ async fn without_javascript_a_buyer_finds_buys_and_pays() {
     .await;
     println!("screenshots: {}", screenshots_dir().display());
 }
+
+/// Whether `css` is shown now (present and displayed), or why not.
+async fn try_shown(b: &Browser, css: &str) -> Result<(), String> {
+    match b.try_find(css).await?.is_displayed().await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("`{css}` is not displayed")),
+        Err(e) => Err(format!("whether `{css}` is displayed: {e}")),
+    }
+}
+
+/// Sends `code` from the door page's form and waits for its `data-result`.
+async fn check_in_at_door(b: &Browser, code: &str, result: &str) {
+    b.fill("form#checkin input#code[name=code]", code).await;
+    b.click("form#checkin button[type=submit]").await;
+    b.wait_path("/door").await;
+    b.expect_attr("#checkin-result", "data-result", result, PATIENCE)
+        .await;
+}
+
+/// 9. A ticket changes hands: the buyer finds it in My Tickets (its code as text and as a QR
+/// code) and on its page as theirs; someone without the door role is turned away from the door;
+/// door staff admit the code once, then see it was already used.
+#[tokio::test]
+async fn a_bought_ticket_is_admitted_once_at_the_door() {
+    // The browser first: a missing one fails the test at once.
+    let driver = ChromeDriver::start(200).await;
+    let app = spawn_app().await;
+    bounded(Duration::from_secs(240), async {
+        let api = app.api();
+        let seller = api.new_user().await;
+        let ticket = api.ticket(&seller.token, "Door night", json!(18)).await;
+        let ticket = ticket["id"].as_str().unwrap().to_owned();
+
+        // The buyer holds nothing yet, then buys and pays; the receipt leads to My Tickets.
+        let buyer = driver.session(&app.address, "holder").await;
+        sign_up(&buyer, &new_email("holder")).await;
+        buyer.click(r#"header a[href="/holdings"]"#).await;
+        buyer.wait_path("/holdings").await;
+        buyer
+            .expect_text("#no-holdings", "You hold no tickets yet.", PATIENCE)
+            .await;
+        buyer.expect_present(r#"#no-holdings a[href="/"]"#).await;
+        buyer.shot("no-holdings").await;
+        let order = purchase_from_home(&buyer, &ticket, "Door night", "18").await;
+        pay_with(&buyer, "tok_visa").await;
+        buyer
+            .expect_attr(
+                "#status",
+                "data-status",
+                "complete",
+                Duration::from_secs(30),
+            )
+            .await;
+        buyer.wait_path(&format!("/orders/{order}")).await;
+        buyer
+            .find(&format!(
+                r#"#receipt a#see-holding[href="/holdings#ticket-{ticket}"]"#
+            ))
+            .await;
+        buyer.click("#receipt a#see-holding").await;
+        buyer.wait_path("/holdings").await;
+        let item = format!(r#"ul#holdings li#ticket-{ticket}[data-ticket-id="{ticket}"]"#);
+        buyer
+            .expect_text(
+                &format!(r#"{item} h2 a[href="/tickets/{ticket}"]"#),
+                "Door night",
+                PATIENCE,
+            )
+            .await;
+        buyer
+            .expect_text(&format!("{item} .paid"), "$18.00", PATIENCE)
+            .await;
+        buyer
+            .expect_text(&format!("{item} .checked-in"), "Not yet", PATIENCE)
+            .await;
+        let code = buyer.text(&format!("{item} code.ticket-code")).await;
+        if code.len() < 6 {
+            buyer
+                .fail::<()>(format!("the ticket's code {code:?} is too short to be one"))
+                .await;
+        }
+        let qr = format!(r#"{item} svg.qr[role=img]"#);
+        buyer
+            .eventually("the QR code is shown", PATIENCE, async |b| {
+                try_shown(b, &qr).await
+            })
+            .await;
+        buyer
+            .expect_attr(&qr, "aria-label", "QR code of ticket Door night", PATIENCE)
+            .await;
+        buyer.expect_present(&format!("{qr} path")).await;
+        buyer.shots("my-tickets").await;
+        buyer.expect_accessible("My Tickets").await;
+
+        // Its page says the buyer holds it, with no Purchase and no "not for sale".
+        buyer.goto(&format!("/tickets/{ticket}")).await;
+        buyer
+            .expect_text("#you-hold", "You hold this ticket.", PATIENCE)
+            .await;
+        buyer
+            .expect_present(&format!(r#"#you-hold a[href="/holdings#ticket-{ticket}"]"#))
+            .await;
+        buyer.expect_absent("form#purchase").await;
+        buyer.expect_absent("#not-for-sale").await;
+        buyer.shot("held-ticket").await;
+
+        // Without the door role, the door turns the buyer away.
+        buyer.goto("/door").await;
+        check_door_form(&buyer).await;
+        buyer.fill("form#checkin input#code", &code).await;
+        buyer.click("form#checkin button[type=submit]").await;
+        buyer
+            .expect_text("main h1", "Door staff only", PATIENCE)
+            .await;
+        buyer
+            .expect_text(
+                "#door-staff-only",
+                "ticketing users grant door EMAIL",
+                PATIENCE,
+            )
+            .await;
+        buyer.shot("door-staff-only").await;
+        buyer
+            .expect_accessible("the door, for a user without the role")
+            .await;
+
+        // Door staff (granted the role in the database) admit the code once.
+        let door = api.new_user().await;
+        {
+            use sea_orm::{ActiveValue::Set, EntityTrait};
+            entities::user_role::Entity::insert(entities::user_role::ActiveModel {
+                user_id: Set(support::uuid(&door.id)),
+                role: Set(entities::user_role::Role::Door),
+                created_at: Set(entities::now()),
+            })
+            .exec(&app.db.connection)
+            .await
+            .expect("the door role is granted");
+        }
+        let staff = driver.session(&app.address, "door").await;
+        staff.goto("/door").await;
+        staff.wait_path("/auth/signin").await;
+        submit_auth_form(&staff, &door.email, "correct horse").await;
+        staff.wait_path("/door").await;
+        check_door_form(&staff).await;
+        staff.shots("door").await;
+        staff.expect_accessible("the door page").await;
+        check_in_at_door(&staff, &code, "admitted").await;
+        staff
+            .expect_text("#checkin-result", "Admitted", PATIENCE)
+            .await;
+        staff
+            .expect_text("#checkin-result", "Door night", PATIENCE)
+            .await;
+        staff.expect_present("#checkin-result[role=status]").await;
+        staff.shots("door-admitted").await;
+        staff.expect_accessible("the door, admitted").await;
+        check_door_form(&staff).await;
+        check_in_at_door(&staff, &code, "alreadyUsed").await;
+        staff
+            .expect_text("#checkin-result", "Already used", PATIENCE)
+            .await;
+        staff.find("#checkin-result time[datetime]").await;
+        staff.shots("door-already-used").await;
+        staff.expect_accessible("the door, already used").await;
+        check_in_at_door(&staff, "NOT-A-CODE-OF-OURS", "unknown").await;
+        staff
+            .expect_text("#checkin-result", "Unknown code", PATIENCE)
+            .await;
+        staff.shot("door-unknown").await;
+        staff.close().await;
+
+        // The holder's ticket now says when it was checked in.
+        buyer.goto("/holdings").await;
+        buyer
+            .expect_text(&format!("{item} .checked-in"), "Yes", PATIENCE)
+            .await;
+        buyer
+            .find(&format!("{item} .checked-in time[datetime]"))
+            .await;
+        buyer.shot("my-tickets-checked-in").await;
+        buyer.close().await;
+    })
+    .await;
+    println!("screenshots: {}", screenshots_dir().display());
+}
+
+/// The door page's form, ready for a code: labelled, focused, without autocomplete.
+async fn check_door_form(b: &Browser) {
+    b.find("form#checkin").await;
+    b.expect_text(r#"form#checkin label[for="code"]"#, "Ticket code", PATIENCE)
+        .await;
+    b.expect_present(r#"form#checkin input#code[autofocus][autocomplete="off"]"#)
+        .await;
+    b.expect_present(r#"form#checkin input[type=hidden][name="csrf"]"#)
+        .await;
+}

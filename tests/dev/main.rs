@@ -54,6 +54,7 @@ fn start_dev(
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("JWT_KEY")
+        .env_remove("TICKET_CODE_KEY")
         .env_remove("TEMPORAL_ADDRESS")
         .env_remove("NATS_URL")
         .env_remove("DATA_DIR")
@@ -151,6 +152,7 @@ async fn dev_runs_the_whole_system_on_embedded_defaults() {
     let data = dir.join(".data");
     assert!(data.join("ticketing.db").is_file());
     assert!(data.join("jwt.key").is_file());
+    assert!(data.join("ticket-code.key").is_file());
     assert!(data.join("temporal.db").is_file());
     assert!(
         data.join("nats").is_dir(),
@@ -274,6 +276,40 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
             vec![("DATABASE_URL", "mysql://x"), ("JWT_KEY", &"k".repeat(40))],
             "DATABASE_URL",
         ),
+        (
+            vec!["serve"],
+            vec![
+                ("DATABASE_URL", "sqlite://x.db"),
+                ("JWT_KEY", &"k".repeat(40)),
+            ],
+            "TICKET_CODE_KEY",
+        ),
+        (
+            vec!["serve"],
+            vec![
+                ("DATABASE_URL", "sqlite://x.db"),
+                ("JWT_KEY", &"k".repeat(40)),
+                ("TICKET_CODE_KEY", "short"),
+            ],
+            "TICKET_CODE_KEY",
+        ),
+        (
+            vec!["serve"],
+            vec![
+                ("DATABASE_URL", "sqlite://x.db"),
+                ("JWT_KEY", &"k".repeat(40)),
+                ("TICKET_CODE_KEY", &"k".repeat(40)),
+            ],
+            "TICKET_CODE_KEY must differ from JWT_KEY",
+        ),
+        (
+            vec!["dev"],
+            vec![
+                ("JWT_KEY", &"k".repeat(40)),
+                ("TICKET_CODE_KEY", &"k".repeat(40)),
+            ],
+            "TICKET_CODE_KEY must differ from JWT_KEY",
+        ),
         (vec!["serve"], vec![("HTTP_ADDR", "nowhere")], "HTTP_ADDR"),
         (
             vec!["serve"],
@@ -300,6 +336,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         for name in [
             "DATABASE_URL",
             "JWT_KEY",
+            "TICKET_CODE_KEY",
             "HTTP_ADDR",
             "JWT_TTL_SECONDS",
             "TEMPORAL_CLI",

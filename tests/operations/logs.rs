@@ -10,7 +10,7 @@ use std::{
 
 use devtools::process::{ChildProcess, Launch, Output};
 use serde_json::{Value, json};
-use support::{JWT_KEY, TestDatabase, http::Api, ports::free_port};
+use support::{JWT_KEY, TICKET_CODE_KEY, TestDatabase, http::Api, ports::free_port};
 
 use crate::{scrape, value};
 
@@ -90,6 +90,7 @@ async fn request_ids_and_order_ids_are_on_the_log_lines_and_the_worker_serves_it
     serve_env.extend([
         ("HTTP_ADDR", format!("127.0.0.1:{http}")),
         ("JWT_KEY", JWT_KEY.to_owned()),
+        ("TICKET_CODE_KEY", TICKET_CODE_KEY.to_owned()),
         ("COOKIE_SECURE", "false".to_owned()),
     ]);
     let _serve = ticketing("serve", &serve_log, &serve_env);

@@ -1,9 +1,10 @@
 //! What an operator sees: `/metrics` after orders of every ending (this file), the logs of real
-//! `serve` and `worker` processes ([`logs`]), and what the Temporal UI shows of each order
-//! ([`temporal_ui`]).
+//! `serve` and `worker` processes ([`logs`]), what the Temporal UI shows of each order
+//! ([`temporal_ui`]), and what `ticketing users` grants ([`users`]).
 
 mod logs;
 mod temporal_ui;
+mod users;
 
 use std::time::Duration;
 

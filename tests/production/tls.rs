@@ -382,6 +382,10 @@ async fn start_with(command: &str, vars: &[(&str, String)]) -> (Option<i32>, Str
         .arg(command)
         .env("DATABASE_URL", "sqlite::memory:")
         .env("JWT_KEY", "a-test-key-that-is-at-least-32-characters")
+        .env(
+            "TICKET_CODE_KEY",
+            "a-ticket-code-key-of-at-least-32-characters",
+        )
         .env("TEMPORAL_ADDRESS", "https://localhost:1")
         .stdin(Stdio::null());
     for name in [

@@ -22,7 +22,7 @@ use devtools::{
 use futures::StreamExt;
 use serde_json::{Value, json};
 use support::{
-    JWT_KEY,
+    JWT_KEY, TICKET_CODE_KEY,
     fake_stripe::{self, FakeStripe},
     http::Api,
     ports::free_port,
@@ -210,6 +210,7 @@ async fn the_topology_survives_losing_a_worker_a_server_and_the_relay() {
                 database.clone(),
                 ("HTTP_ADDR", format!("127.0.0.1:{port}")),
                 ("JWT_KEY", JWT_KEY.to_owned()),
+                ("TICKET_CODE_KEY", TICKET_CODE_KEY.to_owned()),
                 ("COOKIE_SECURE", "false".to_owned()),
                 ("ORDER_EXPIRATION_SECONDS", WINDOW_SECONDS.to_string()),
                 ("AUTH_ATTEMPTS_PER_ADDRESS", "100000".to_owned()),

@@ -15,6 +15,9 @@ use crate::{TestDatabase, http::Api, temporal::shared_address};
 /// A key of the right length; tests that forge tokens sign with it, or with another one.
 pub const JWT_KEY: &str = "test-key-0123456789abcdef0123456789abcdef";
 
+/// The key that signs the tests' ticket codes: of the right length, and not [`JWT_KEY`].
+pub const TICKET_CODE_KEY: &str = "test-ticket-code-key-0123456789abcdef01";
+
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`
     pub address: String,
@@ -70,6 +73,7 @@ pub fn test_config(db: &TestDatabase, sandbox: &SandboxGateway) -> TestConfig {
     let serve = [
         ("--http-addr", "127.0.0.1:0"),
         ("--jwt-key", JWT_KEY),
+        ("--ticket-code-key", TICKET_CODE_KEY),
         ("--cookie-secure", "false"),
         // Every test signs in from 127.0.0.1, many times: the tests of the limits set their own.
         ("--auth-attempts-per-account", "100000"),

@@ -16,8 +16,9 @@ pub mod temporal;
 pub mod watchdog;
 
 pub use app::{
-    Deal, JWT_KEY, TestApp, TestConfig, TestUser, TestWorker, assert_error, assert_validation,
-    error_entries, id_of, listed_and_ordered, order_ticket, post_order, serve, spawn_app,
-    spawn_app_configured, spawn_app_with, spawn_live_app_with, test_config, total_count, uuid,
+    Deal, JWT_KEY, TICKET_CODE_KEY, TestApp, TestConfig, TestUser, TestWorker, assert_error,
+    assert_validation, error_entries, id_of, listed_and_ordered, order_ticket, post_order, serve,
+    spawn_app, spawn_app_configured, spawn_app_with, spawn_live_app_with, test_config, total_count,
+    uuid,
 };
 pub use database::TestDatabase;

@@ -1,5 +1,5 @@
 //! The `ticketing` binary: `dev`, `serve`, `worker`, `migrate`, `openapi`, `check`, `history`,
-//! `bench` (see `ticketing --help`); the program itself is [`ticketing::main`].
+//! `bench`, `users` (see `ticketing --help`); the program itself is [`ticketing::main`].
 
 fn main() -> std::process::ExitCode {
     ticketing::main()

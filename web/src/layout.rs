@@ -35,6 +35,7 @@ pub fn page(visit: &Visit, title: &str, content: Markup) -> Markup {
                                 li { a href="/tickets/new" { "Sell Tickets" } }
                                 li { a href="/listings" { "My Listings" } }
                                 li { a href="/orders" { "My Orders" } }
+                                li { a href="/holdings" { "My Tickets" } }
                                 li {
                                     form.inline method="post" action="/auth/signout" {
                                         (csrf_field(visit))

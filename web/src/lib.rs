@@ -58,6 +58,8 @@ pub fn routes(backend: Backend, config: WebConfig) -> BoxEndpoint<'static, Respo
         .at("/tickets/:id/purchase", post(pages::tickets::purchase))
         .at("/listings", get(pages::listings::list))
         .at("/orders", get(pages::orders::list))
+        .at("/holdings", get(pages::holdings::list))
+        .at("/door", get(pages::door::show).post(pages::door::check_in))
         .at("/orders/:id", get(pages::orders::show))
         .at("/orders/:id/pay", post(pages::orders::pay))
         .at("/orders/:id/cancel", post(pages::orders::cancel))

@@ -3,12 +3,13 @@
 //! recorded [`Payment`], the [`RequestId`] of the pay request that made it).
 
 use entities::{
-    event,
+    event, holding,
     order::{self, Status},
     payment,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, SqlErr, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,10 @@ use telemetry::OrderOutcome;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use uuid::Uuid;
 
-use super::{OrderActivities, about, row::find_order};
+use super::{
+    context::{OrderActivities, about},
+    row::find_order,
+};
 
 /// What the workflow asks `complete` for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +160,7 @@ pub async fn record_payment(
         }),
     )
     .await?;
+    hand_over(&txn, &completed, amount_cents, now).await?;
     txn.commit().await?;
     let payment = Payment {
         payment_id: row.id,
@@ -163,6 +168,54 @@ pub async fn record_payment(
         request_id: row.request_id.map(RequestId),
     };
     Ok((payment, true))
+}
+
+/// The ticket of a completed order changes hands: its buyer holds it from now on, at the next
+/// generation (which voids every earlier code), having paid `paid_cents`; `holding:changed` goes to
+/// the outbox. In the transaction that records the payment.
+async fn hand_over(
+    txn: &impl ConnectionTrait,
+    order: &order::Model,
+    paid_cents: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    let held = holding::Entity::find_by_id(order.ticket_id)
+        .one(txn)
+        .await?;
+    let (next, first) = match held {
+        Some(held) => (
+            holding::Model {
+                user_id: order.user_id,
+                generation: held.generation + 1,
+                paid_cents: Some(paid_cents),
+                order_id: Some(order.id),
+                version: held.version + 1,
+                updated_at: now,
+                ..held
+            },
+            false,
+        ),
+        // A ticket listed before holdings were kept and not yet given one.
+        None => (
+            holding::Model {
+                generation: 2,
+                paid_cents: Some(paid_cents),
+                order_id: Some(order.id),
+                ..holding::Model::listed(order.ticket_id, order.user_id, now)
+            },
+            true,
+        ),
+    };
+    if first {
+        holding::Entity::insert(holding::ActiveModel::from(next.clone()))
+            .exec_without_returning(txn)
+            .await?;
+    } else {
+        holding::Entity::update(holding::ActiveModel::from(next.clone()).reset_all())
+            .exec(txn)
+            .await?;
+    }
+    event::record(txn, event::kind::HOLDING_CHANGED, &next).await
 }
 
 /// The payment recorded for order `order_id`, if any.

@@ -1,7 +1,7 @@
-//! The ticket's writes: a new ticket, an edit. Every change is conditional on the version it read
+//! The ticket's writes: a new ticket (held by its lister), an edit. Every change is conditional on the version it read
 //! and appends its event to the outbox in the same transaction.
 
-use entities::{Money, TicketTitle, event, ticket};
+use entities::{Money, TicketTitle, event, holding, ticket};
 use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
@@ -24,8 +24,13 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
+    // Its lister holds it until a sale completes.
+    let held = holding::Model::listed(ticket.id, owner, now);
     let txn = db.begin().await?;
     ticket::Entity::insert(ticket::ActiveModel::from(ticket.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    holding::Entity::insert(holding::ActiveModel::from(held))
         .exec_without_returning(&txn)
         .await?;
     event::record(&txn, event::kind::TICKET_CREATED, &ticket).await?;

@@ -269,6 +269,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/holdings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My tickets
+         * @description The tickets the signed-in user holds: bought here (with what they paid), or listed by them
+         *     and not yet sold; each with the code to show at the door, and when it was checked in. A
+         *     ticket that changes hands gets a new code, and its earlier codes are void.
+         */
+        get: operations["listHoldings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/checkins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a ticket in
+         * @description For door staff (the `door` role, granted by an operator). Answers 200 with the `result`:
+         *     `admitted` the first time a current code is scanned (and when), `alreadyUsed` after that
+         *     (with when), `void` for a code the ticket had before it changed hands, `unknown` for
+         *     anything else. Two doors scanning one code at once admit it once.
+         */
+        post: operations["checkIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -362,6 +407,39 @@ export interface components {
          */
         CancelReason: "buyer" | "expired" | "declined" | "operator";
         /**
+         * CheckinJson
+         * @description The answer to a scan at the door.
+         */
+        CheckinJson: {
+            result: components["schemas"]["CheckinResult"];
+            /**
+             * Format: uuid
+             * @description The ticket (absent for an unknown code).
+             */
+            ticketId?: string;
+            /** @description Its title (absent for an unknown code). */
+            title?: string;
+            /**
+             * Format: date-time
+             * @description When it was checked in (admitted now, or already used).
+             * @example 2026-11-23T10:15:00.000Z
+             */
+            checkedInAt?: string;
+        };
+        /**
+         * CheckinRequest
+         * @description A code to check in at the door.
+         */
+        CheckinRequest: {
+            /** @description The code as the holder shows it. */
+            code: string;
+        };
+        /**
+         * @description What the door learns of a code.
+         * @enum {string}
+         */
+        CheckinResult: "admitted" | "alreadyUsed" | "void" | "unknown";
+        /**
          * Credentials
          * @description Email and password, for signin and token.
          */
@@ -414,6 +492,31 @@ export interface components {
          */
         Errors: {
             errors: components["schemas"]["ErrorEntry"][];
+        };
+        /**
+         * HoldingJson
+         * @description A ticket the signed-in user holds, with the code they show at the door.
+         */
+        HoldingJson: {
+            /** Format: uuid */
+            ticketId: string;
+            title: string;
+            /** @description What the holder paid here, in cents; `null` for a ticket they listed themselves. */
+            paidCents: number | null;
+            /**
+             * @description The ISO 4217 code of the price's currency, in lower case
+             * @example usd
+             */
+            currency: string;
+            /**
+             * @description The code to show at the door (as text, and as the QR code of the page). A new one is
+             *     issued at every change of hands; the earlier ones are void.
+             */
+            code: string;
+            /** @description When it was checked in at the door; `null` until then. */
+            checkedInAt: string | null;
+            /** @description Whether it is listed for sale (its lister still holds it and no sale has completed). */
+            forSale: boolean;
         };
         /**
          * ListingJson
@@ -1903,6 +2006,142 @@ export interface operations {
             };
             /** @description The `Idempotency-Key` was used before with a different request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Something unexpected went wrong; details are only in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The database or Temporal cannot be reached, no worker takes orders, the server sheds load (too many reservations in flight), or an order could not be reserved in time (nothing was reserved); retry after `Retry-After` seconds (with a new `Idempotency-Key` after an order that was not reserved). When even the database cannot say whether an order was made, the message names the order to look up (`GET /api/orders/{id}`) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+        };
+    };
+    listHoldings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["HoldingJson"][];
+                };
+            };
+            /** @description Not signed in, or not the owner */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Something unexpected went wrong; details are only in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The database or Temporal cannot be reached, no worker takes orders, the server sheds load (too many reservations in flight), or an order could not be reserved in time (nothing was reserved); retry after `Retry-After` seconds (with a new `Idempotency-Key` after an order that was not reserved). When even the database cannot say whether an order was made, the message names the order to look up (`GET /api/orders/{id}`) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+        };
+    };
+    checkIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CheckinRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CheckinJson"];
+                };
+            };
+            /** @description Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Not signed in, or not the owner */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Signed in, without the role this needs (checking tickets in takes the door role). Or: Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The request body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

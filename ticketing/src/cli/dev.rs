@@ -11,11 +11,14 @@ use super::{
 };
 
 #[derive(Debug, Args)]
-// What `dev` does differently with `serve`'s session flags: it keeps a key of its own, and serves
+// What `dev` does differently with `serve`'s session flags: it keeps keys of its own, and serves
 // plain HTTP.
 #[command(
     mut_arg("jwt_key", |arg| arg.help(
         "Key that signs session tokens; `dev` creates one in the data folder when unset",
+    )),
+    mut_arg("ticket_code_key", |arg| arg.help(
+        "Key that signs ticket codes, not JWT_KEY; `dev` creates one in the data folder when unset",
     )),
     mut_arg("cookie_secure", |arg| arg.default_value("false").help(
         "Mark the session cookie `Secure`; off in `dev`, which serves plain HTTP",
@@ -78,7 +81,8 @@ pub struct DevArgs {
 /// The data folder of `dev` (`events tail` finds the NATS server of a `dev` by it).
 #[derive(Debug, Args)]
 pub struct DataDirArgs {
-    /// Folder for the SQLite database, the JWT key and the Temporal dev server's data.
+    /// Folder for the SQLite database, the JWT and ticket code keys and the Temporal dev server's
+    /// data.
     #[arg(
         long,
         env = "DATA_DIR",

@@ -12,7 +12,7 @@
 //! - [`dev`]: `dev` composes `serve`'s and `worker`'s groups, with its own defaults; the data
 //!   folder;
 //! - [`relay`]: NATS and the outbox relay;
-//! - [`events`], [`check`], [`history`], [`bench`]: the operator commands.
+//! - [`events`], [`check`], [`history`], [`bench`], [`users`]: the operator commands.
 
 mod bench;
 mod check;
@@ -22,6 +22,7 @@ mod events;
 mod history;
 mod relay;
 mod serve;
+mod users;
 mod worker;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,7 @@ pub use self::{
     history::{HistoryCommand, HistoryExportArgs},
     relay::{NatsArgs, RelayArgs, RelayHereArgs},
     serve::{GuardArgs, HttpArgs, OrderArgs, ServeArgs, SessionArgs},
+    users::{RoleArgs, RoleName, UsersCommand},
     worker::{GatewayKind, PaymentArgs, ReconcilerArgs, StripeArgs, WorkerArgs},
 };
 
@@ -76,6 +78,9 @@ pub enum Command {
     /// The events on the bus (NATS JetStream).
     #[command(subcommand)]
     Events(EventsCommand),
+    /// What users may do beyond buying and selling: grant or revoke a role (`door`).
+    #[command(subcommand)]
+    Users(UsersCommand),
 }
 
 #[cfg(test)]

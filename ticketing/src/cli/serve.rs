@@ -1,5 +1,5 @@
 //! `ticketing serve`: the HTTP server's flags, and the groups of them `dev` shares (the address
-//! and limits, the guards, orders, sessions).
+//! and limits, the guards, orders, sessions and ticket codes).
 
 use std::net::SocketAddr;
 
@@ -115,13 +115,23 @@ pub struct OrderArgs {
     pub max_reservations_in_flight: u64,
 }
 
-/// The sessions' key and cookie, as `serve` takes them; `dev` gives them other defaults (see
-/// `DevArgs`).
+/// The sessions' key and cookie, and the key of the ticket codes, as `serve` takes them; `dev`
+/// gives them other defaults (see `DevArgs`).
 #[derive(Debug, Args)]
 pub struct SessionArgs {
     /// Key that signs session tokens (HS256), at least 32 characters. Required.
     #[arg(long, env = "JWT_KEY", value_name = "JWT_KEY", hide_env_values = true)]
     pub jwt_key: Option<String>,
+
+    /// Key that signs the ticket codes holders show at the door (HMAC-SHA256), at least 32
+    /// characters, not JWT_KEY. Required.
+    #[arg(
+        long,
+        env = "TICKET_CODE_KEY",
+        value_name = "TICKET_CODE_KEY",
+        hide_env_values = true
+    )]
+    pub ticket_code_key: Option<String>,
 
     /// Mark the session cookie `Secure` (set it behind HTTPS).
     #[arg(long, env = "COOKIE_SECURE", value_name = "COOKIE_SECURE", default_value_t = true,

@@ -4,6 +4,7 @@
 mod check;
 pub mod dev;
 pub mod history;
+mod users;
 
 use std::{future::Future, time::Duration};
 
@@ -84,6 +85,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::History(HistoryCommand::Export(args)) => history::export(&args).await,
+        Command::Users(command) => users::run(&command).await,
         Command::Events(EventsCommand::Tail(args)) => {
             let bus = match args.nats.bus() {
                 Some(bus) => bus,

@@ -10,16 +10,17 @@
 //! The tests build their settings here too ([`serve`], [`worker`]): the production path, from the
 //! same flags, overriding only what must differ per test (zero-to-production's `spawn_app` rule).
 
+mod temporal;
+
 use activities::GatewaySettings;
-use api::JwtKey;
+use api::{JwtKey, TicketCodeKey};
 use clap::Parser;
 use secrecy::SecretString;
-use workflows::{TemporalSettings, WorkerSettings, temporal::TemporalAccess};
+use workflows::{TemporalSettings, WorkerSettings};
 
 use crate::cli::{
     BenchArgs, DatabaseArgs, DevArgs, GatewayKind, GuardArgs, HttpArgs, NatsArgs, OrderArgs,
-    PaymentArgs, ReconcilerArgs, RelayHereArgs, ServeArgs, SessionArgs, StripeArgs, TemporalArgs,
-    WorkerArgs,
+    PaymentArgs, ReconcilerArgs, RelayHereArgs, ServeArgs, SessionArgs, StripeArgs, WorkerArgs,
 };
 
 /// A setting that stops start-up; its message is the one line the operator sees.
@@ -40,6 +41,26 @@ pub struct Backends {
     pub temporal: TemporalSettings,
 }
 
+/// The two keys of the HTTP application: the one that signs sessions and the one that signs ticket
+/// codes, which must differ.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub jwt: JwtKey,
+    pub ticket_code: TicketCodeKey,
+}
+
+impl Keys {
+    /// Both keys, refused when they are the same.
+    pub fn new(jwt: JwtKey, ticket_code: TicketCodeKey) -> Result<Keys, ConfigError> {
+        if jwt.as_bytes() == ticket_code.as_bytes() {
+            return Err(ConfigError(
+                "TICKET_CODE_KEY must differ from JWT_KEY".into(),
+            ));
+        }
+        Ok(Keys { jwt, ticket_code })
+    }
+}
+
 /// The groups of flags the HTTP application is built from (`serve` and `dev` have them all).
 pub struct AppFlags<'a> {
     pub http: &'a HttpArgs,
@@ -49,14 +70,9 @@ pub struct AppFlags<'a> {
 }
 
 impl AppFlags<'_> {
-    /// The HTTP application's settings on `backends`, with the key that signs sessions and the
-    /// event bus the command settled on.
-    pub fn settings(
-        self,
-        backends: Backends,
-        jwt_key: JwtKey,
-        events: api::EventBus,
-    ) -> api::Settings {
+    /// The HTTP application's settings on `backends`, with the keys and the event bus the
+    /// command settled on.
+    pub fn settings(self, backends: Backends, keys: Keys, events: api::EventBus) -> api::Settings {
         let AppFlags {
             http,
             orders,
@@ -66,7 +82,8 @@ impl AppFlags<'_> {
         api::Settings {
             database_url: backends.database_url,
             http_addr: http.http_addr,
-            jwt_key,
+            jwt_key: keys.jwt,
+            ticket_code_key: keys.ticket_code,
             jwt_ttl_seconds: http.jwt_ttl_seconds,
             cookie_secure: session.cookie_secure,
             body_limit_bytes: http.body_limit_bytes,
@@ -115,10 +132,10 @@ impl ServeArgs {
         }
     }
 
-    /// `serve`'s settings: the database, the key and Temporal must be given.
+    /// `serve`'s settings: the database, the keys and Temporal must be given.
     pub fn settings(&self) -> Result<api::Settings, ConfigError> {
         let database_url = self.database.require()?;
-        let jwt_key = self.session.require_jwt_key()?;
+        let keys = self.session.require_keys()?;
         let backends = Backends {
             database_url,
             temporal: self.temporal.resolve(None)?,
@@ -127,7 +144,7 @@ impl ServeArgs {
             bus: self.events.nats.bus(),
             relay_here: self.events.relay()?.is_some(),
         };
-        Ok(self.app_flags().settings(backends, jwt_key, events))
+        Ok(self.app_flags().settings(backends, keys, events))
     }
 }
 
@@ -200,86 +217,6 @@ impl DatabaseArgs {
     }
 }
 
-impl TemporalArgs {
-    /// The Temporal settings: the address and namespace from the flags (or `TEMPORAL_ADDRESS`,
-    /// `TEMPORAL_NAMESPACE`), and everything else the SDK's environment configuration says
-    /// (`TEMPORAL_CONFIG_FILE` and `TEMPORAL_PROFILE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS*`,
-    /// `TEMPORAL_GRPC_META_*`), as the `temporal` CLI reads them.
-    pub fn resolve(&self, default_address: Option<&str>) -> Result<TemporalSettings, ConfigError> {
-        let access = TemporalAccess::from_environment().map_err(|e| {
-            ConfigError(format!(
-                "the Temporal client configuration (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE, \
-                 TEMPORAL_TLS*, TEMPORAL_API_KEY) is not usable: {e}"
-            ))
-        })?;
-        // A certificate or key file that cannot be read stops start-up now, naming it.
-        access.check_files().map_err(ConfigError)?;
-        let address = self
-            .temporal_address
-            .clone()
-            .or_else(|| access.address().map(str::to_owned))
-            .or_else(|| default_address.map(str::to_owned));
-        let namespace = self
-            .temporal_namespace
-            .clone()
-            .or_else(|| access.namespace().map(str::to_owned));
-        self.settings(address, namespace, access)
-    }
-
-    /// The settings of a Temporal server `dev` started itself at `address`: plaintext, whatever
-    /// the environment says of other servers.
-    pub fn local(&self, address: &str) -> Result<TemporalSettings, ConfigError> {
-        let namespace = self.temporal_namespace.clone();
-        self.settings(
-            Some(address.to_owned()),
-            namespace,
-            TemporalAccess::default(),
-        )
-    }
-
-    fn settings(
-        &self,
-        address: Option<String>,
-        namespace: Option<String>,
-        access: TemporalAccess,
-    ) -> Result<TemporalSettings, ConfigError> {
-        let address = address.ok_or_else(|| {
-            ConfigError("TEMPORAL_ADDRESS is required (e.g. 127.0.0.1:7233)".into())
-        })?;
-        let address = address.trim().to_owned();
-        let well_formed = match address.split_once("://") {
-            Some((scheme, rest)) => {
-                ["http", "https"].contains(&scheme)
-                    && !rest.is_empty()
-                    && !rest.trim_end_matches('/').contains('/')
-            }
-            None => address.contains(':') && !address.contains('/'),
-        };
-        if address.is_empty() || !well_formed {
-            return Err(ConfigError(format!(
-                "TEMPORAL_ADDRESS must be host:port or an http(s) URL, not {address:?}"
-            )));
-        }
-        // An https:// address means TLS, whatever else is (not) configured.
-        let access = access.for_address(&address).map_err(ConfigError)?;
-        let namespace = namespace.unwrap_or_else(|| "default".to_owned());
-        for (name, value) in [
-            ("TEMPORAL_NAMESPACE", &namespace),
-            ("TEMPORAL_TASK_QUEUE", &self.temporal_task_queue),
-        ] {
-            if value.trim().is_empty() {
-                return Err(ConfigError(format!("{name} must not be empty")));
-            }
-        }
-        Ok(TemporalSettings {
-            address: address.trim_end_matches('/').to_owned(),
-            namespace,
-            task_queue: self.temporal_task_queue.clone(),
-            access,
-        })
-    }
-}
-
 impl SessionArgs {
     /// The key that signs session tokens, which `serve` must be given.
     pub fn require_jwt_key(&self) -> Result<JwtKey, ConfigError> {
@@ -288,6 +225,19 @@ impl SessionArgs {
             .as_deref()
             .ok_or_else(|| ConfigError("JWT_KEY is required (at least 32 characters)".into()))?;
         Ok(JwtKey::new(key)?)
+    }
+
+    /// The key that signs ticket codes, which `serve` must be given.
+    pub fn require_ticket_code_key(&self) -> Result<TicketCodeKey, ConfigError> {
+        let key = self.ticket_code_key.as_deref().ok_or_else(|| {
+            ConfigError("TICKET_CODE_KEY is required (at least 32 characters)".into())
+        })?;
+        Ok(TicketCodeKey::new(key)?)
+    }
+
+    /// Both keys, which `serve` must be given, and which must differ.
+    pub fn require_keys(&self) -> Result<Keys, ConfigError> {
+        Keys::new(self.require_jwt_key()?, self.require_ticket_code_key()?)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The page handlers.
 
 pub mod auth;
+pub mod door;
+pub mod holdings;
 pub mod listings;
 pub mod live;
 pub mod orders;

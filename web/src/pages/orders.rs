@@ -132,7 +132,11 @@ fn receipt(order: &OrderJson) -> Markup {
                     dt { "Payment reference" } dd #receipt-reference { code { (payment.charge_id) } }
                 }
             }
-            p { "The ticket is yours. " a href="/orders" { "See my orders" } }
+            p #receipt-next {
+                "The ticket is yours. "
+                a #see-holding href=(format!("/holdings#ticket-{}", order.ticket.id)) { "See it in My Tickets" }
+                " · " a href="/orders" { "See my orders" }
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `ticketing dev`: the whole system on one machine with embedded defaults. Starts a Temporal dev
 //! server from the `temporal` CLI (unless `TEMPORAL_ADDRESS` is set) and a NATS server with
-//! JetStream (unless `NATS_URL` is set), keeps their data, the SQLite database and a generated JWT
-//! key in the data folder, migrates, serves HTTP, runs a worker and relays the events.
+//! JetStream (unless `NATS_URL` is set), keeps their data, the SQLite database and generated keys
+//! (JWT, ticket codes) in the data folder, migrates, serves HTTP, runs a worker and relays the events.
 
 use std::{
     net::{Ipv4Addr, TcpListener},
@@ -10,7 +10,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use api::{Application, JwtKey};
+use api::{Application, JwtKey, TicketCodeKey};
 use devtools::process::{ChildProcess, Launch, Output};
 use workflows::{OrderWorker, temporal};
 
@@ -18,7 +18,7 @@ use crate::{
     cli::DevArgs,
     commands::run_app_and_worker,
     nats_dev_server::{self, NatsServer},
-    settings::{Backends, ConfigError},
+    settings::{Backends, ConfigError, Keys},
     temporal_dev_server::{self, DevServer},
 };
 
@@ -28,11 +28,16 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
     let data_dir = data_dir.canonicalize()?;
 
-    // What `dev` decides where `serve` must be told: a key of its own, SQLite in its data folder.
+    // What `dev` decides where `serve` must be told: keys of its own, SQLite in its data folder.
     let jwt_key = match &args.session.jwt_key {
         Some(key) => JwtKey::new(key)?,
         None => dev_jwt_key(&data_dir)?,
     };
+    let ticket_code_key = match &args.session.ticket_code_key {
+        Some(key) => TicketCodeKey::new(key)?,
+        None => dev_ticket_code_key(&data_dir)?,
+    };
+    let keys = Keys::new(jwt_key, ticket_code_key)?;
     let database_url = match args.database.given()? {
         Some(url) => url,
         None => format!(
@@ -72,7 +77,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             }
             Nats::Missing(why) => Events::Off(why),
         };
-        serve(&args, &database_url, jwt_key, &temporal_address, bus).await
+        serve(&args, &database_url, keys, &temporal_address, bus).await
     }
     .await;
     let _ = std::fs::remove_file(data_dir.join(NATS_URL_FILE));
@@ -112,7 +117,7 @@ pub fn nats_url_of(data_dir: &Path) -> Option<String> {
 async fn serve(
     args: &DevArgs,
     database_url: &str,
-    jwt_key: JwtKey,
+    keys: Keys,
     temporal_address: &str,
     events: Events,
 ) -> anyhow::Result<()> {
@@ -143,7 +148,7 @@ async fn serve(
     // Events go to the bus `dev` found or started, and this process relays them.
     let app_config = args.app_flags().settings(
         backends,
-        jwt_key,
+        keys,
         api::EventBus {
             bus: bus.clone(),
             relay_here: bus.is_some(),
@@ -193,11 +198,29 @@ async fn serve(
 }
 /// The JWT key kept in `<data>/jwt.key`, created on first use (readable by its owner only).
 fn dev_jwt_key(data_dir: &Path) -> anyhow::Result<JwtKey> {
-    let path = data_dir.join("jwt.key");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        return Ok(JwtKey::new(existing.trim()).map_err(|_| {
+    dev_key(&data_dir.join("jwt.key"), "JWT key", JwtKey::new)
+}
+
+/// The ticket code key kept in `<data>/ticket-code.key`, created on first use like the JWT key.
+fn dev_ticket_code_key(data_dir: &Path) -> anyhow::Result<TicketCodeKey> {
+    dev_key(
+        &data_dir.join("ticket-code.key"),
+        "ticket code key",
+        TicketCodeKey::new,
+    )
+}
+
+/// The key kept in the file at `path`, or a new random one written there (readable by its owner
+/// only); `what` names it in the error when the file holds no usable key.
+fn dev_key<K>(
+    path: &Path,
+    what: &str,
+    key_of: fn(&str) -> Result<K, api::InvalidSetting>,
+) -> anyhow::Result<K> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        return Ok(key_of(existing.trim()).map_err(|_| {
             ConfigError(format!(
-                "{} is not a usable JWT key; delete it to get a new one",
+                "{} is not a usable {what}; delete it to get a new one",
                 path.display()
             ))
         })?);
@@ -207,8 +230,8 @@ fn dev_jwt_key(data_dir: &Path) -> anyhow::Result<JwtKey> {
         let bytes: [u8; 32] = rand::rng().random();
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     };
-    write_private(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(JwtKey::new(&key)?)
+    write_private(path, &key).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(key_of(&key)?)
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {

@@ -1,5 +1,5 @@
 //! `/` (tickets for sale: search, price range, sort, pages), `/tickets/new`, `/tickets/:id`
-//! (with purchase or edit, or why neither).
+//! (with purchase or edit, or why neither, or that the visitor holds it).
 //!
 //! - [`for_sale`]: the home page, the tickets for sale;
 //! - [`form`]: a seller's form to list a ticket or edit it;

@@ -50,6 +50,13 @@ pub async fn show(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) -
         true => listing_of(req, &web, ticket.id).await,
         false => None,
     };
+    // A buyer who holds it (bought it here: not their own listing) is told so, not offered it.
+    let holds = !is_seller
+        && visit.user.is_some()
+        && crate::pages::holdings::held(req, &web)
+            .await
+            .iter()
+            .any(|h| h.ticket_id == ticket.id && h.paid_cents.0.is_some());
     let flash = visit.flash.clone().unwrap_or_default();
     let errors = FormErrors(flash.errors.clone());
     // The price as the API writes it (`19.99`, `20`), for the edit form.
@@ -69,6 +76,11 @@ pub async fn show(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) -
                     p { "Price: " span #price .price { (money(ticket.price_cents, &ticket.currency)) } }
                     @if is_seller {
                         (sale_state(listing.as_ref(), taken))
+                    } @else if holds {
+                        p #you-hold role="status" {
+                            "You hold this ticket. "
+                            a href=(format!("/holdings#ticket-{}", ticket.id)) { "See it in My Tickets" }
+                        }
                     } @else if taken {
                         p #not-for-sale role="status" {
                             "Not for sale right now: a buyer has reserved or bought this ticket. "
@@ -87,7 +99,7 @@ pub async fn show(req: &Request, web: Data<&Arc<Web>>, Path(id): Path<String>) -
                     }
                 } @else if visit.user.is_some() {
                     (errors.summary(&[]))
-                    @if !taken {
+                    @if !taken && !holds {
                         form #purchase method="post" action=(format!("/tickets/{id}/purchase")) {
                             (csrf_field(&visit))
                             button type="submit" { "Purchase" }

@@ -1,0 +1,84 @@
+//! The check-in's write: the first scan of a current code inserts its check-in (one per ticket
+//! and generation: the primary key decides between doors scanning at once, on both databases)
+//! and appends `checkin:admitted` to the outbox in the same transaction.
+
+use api_types::{CheckinJson, CheckinResult, Timestamp};
+use entities::{checkin, event, holding, ticket};
+use sea_orm::{DatabaseConnection, EntityTrait, SqlErr, TransactionTrait};
+use uuid::Uuid;
+
+use crate::{error::ApiError, holdings::TicketCode};
+
+/// The answer to a code that names nothing of ours.
+pub fn unknown() -> CheckinJson {
+    CheckinJson {
+        result: CheckinResult::Unknown,
+        ticket_id: None,
+        title: None,
+        checked_in_at: None,
+    }
+}
+
+/// Checks `code` in, scanned by `door`.
+pub async fn check_in(
+    db: &DatabaseConnection,
+    code: TicketCode,
+    door: Uuid,
+) -> Result<CheckinJson, ApiError> {
+    let (Some(holding), Some(ticket)) = (
+        holding::Entity::find_by_id(code.ticket_id).one(db).await?,
+        ticket::Entity::find_by_id(code.ticket_id).one(db).await?,
+    ) else {
+        return Ok(unknown());
+    };
+    let answer = |result, at: Option<Timestamp>| CheckinJson {
+        result,
+        ticket_id: Some(ticket.id),
+        title: Some(ticket.title.clone()),
+        checked_in_at: at,
+    };
+    if code.generation < holding.generation {
+        return Ok(answer(CheckinResult::Void, None));
+    }
+    if code.generation > holding.generation {
+        // Signed with our key but never issued: not a code of this ticket.
+        return Ok(unknown());
+    }
+    let row = checkin::Model {
+        ticket_id: code.ticket_id,
+        generation: code.generation,
+        door_user_id: door,
+        checked_in_at: entities::now(),
+    };
+    let txn = db.begin().await?;
+    match checkin::Entity::insert(checkin::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await
+    {
+        Ok(_) => {
+            event::record(&txn, event::kind::CHECKIN_ADMITTED, &row).await?;
+            txn.commit().await?;
+            Ok(answer(
+                CheckinResult::Admitted,
+                Some(Timestamp(row.checked_in_at)),
+            ))
+        }
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            txn.rollback().await?;
+            let first = checkin::Entity::find_by_id((code.ticket_id, code.generation))
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!(
+                        "the check-in of ticket {} vanished",
+                        code.ticket_id
+                    ))
+                })?;
+            Ok(answer(
+                CheckinResult::AlreadyUsed,
+                Some(Timestamp(first.checked_in_at)),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
