@@ -194,8 +194,15 @@ async fn every_event_of_each_lifecycle_arrives_once_in_order() {
     assert!(payment.data["stripeId"].is_string(), "{payment:?}");
     let ticket = of(&paid.ticket_id());
     let kinds: Vec<&str> = ticket.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["ticket:created", "ticket:updated"], "{ticket:#?}");
+    assert_eq!(
+        kinds,
+        ["ticket:created", "ticket:updated", "holding:changed"],
+        "{ticket:#?}"
+    );
     assert_eq!(ticket[1].data["orderId"], paid.order_id().as_str());
+    // The sale hands the ticket to its buyer, at the second generation.
+    assert_eq!(ticket[2].data["holderId"], paid.buyer.id.as_str());
+    assert_eq!(ticket[2].data["generation"], 2);
     let kinds: Vec<&str> = of(&expired.order_id())
         .iter()
         .map(|e| e.kind.as_str())
