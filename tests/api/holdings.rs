@@ -27,6 +27,14 @@ async fn holding_of(app: &TestApp, user: &TestUser, ticket: &str) -> Option<Valu
         .find(|h| h["ticketId"] == ticket)
 }
 
+/// The code of the ticket its buyer holds.
+async fn buyers_code(app: &TestApp, deal: &support::Deal) -> String {
+    let held = holding_of(app, &deal.buyer, &deal.ticket_id())
+        .await
+        .expect("the buyer holds the ticket");
+    held["code"].as_str().expect("a code").to_owned()
+}
+
 /// A new user with the door role (as `ticketing users grant door` gives it).
 async fn door_staff(app: &TestApp) -> TestUser {
     let door = app.new_user().await;
@@ -130,12 +138,7 @@ async fn the_buyer_holds_what_they_paid_for_and_the_sellers_code_is_void() {
 async fn twenty_doors_scanning_one_code_at_once_admit_it_once() {
     let app = spawn_app().await;
     let (deal, _) = bought(&app).await;
-    let code = holding_of(&app, &deal.buyer, &deal.ticket_id())
-        .await
-        .unwrap()["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = buyers_code(&app, &deal).await;
     let door = door_staff(&app).await;
     let scans = (0..20).map(|_| scan(&app, &door, &code));
     let answers = futures::future::join_all(scans).await;
@@ -173,12 +176,7 @@ async fn twenty_doors_scanning_one_code_at_once_admit_it_once() {
 async fn forged_and_foreign_codes_are_unknown_and_only_door_staff_may_scan() {
     let app = spawn_app().await;
     let (deal, _) = bought(&app).await;
-    let code = holding_of(&app, &deal.buyer, &deal.ticket_id())
-        .await
-        .unwrap()["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = buyers_code(&app, &deal).await;
     let door = door_staff(&app).await;
     // Another generation with this MAC, a changed MAC digit, junk.
     let (head, mac) = code.rsplit_once('-').unwrap();

@@ -55,6 +55,18 @@ async fn until<T, F: std::future::Future<Output = Option<T>>>(
     }
 }
 
+/// The payment of `order_id` once it is recorded (20 s at most), recorded `how`.
+async fn payment_recorded(db: &DatabaseConnection, order_id: Uuid, how: &str) -> payment::Model {
+    until(&format!("the payment recorded {how}"), || async move {
+        payment::Entity::find()
+            .filter(payment::Column::OrderId.eq(order_id))
+            .one(db)
+            .await
+            .unwrap()
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reservation_made_by_a_lost_workflow_task_is_adopted_after_the_deadline() {
     bounded(async {
@@ -147,27 +159,12 @@ async fn a_payment_recorded_while_temporal_was_away_is_answered_201_to_its_reque
         };
         system.stripe.wait_for_charge_of(order_id).await;
         temporal.stop();
-        until("the payment recorded while Temporal is away", || {
-            let db = db.clone();
-            async move {
-                payment::Entity::find()
-                    .filter(payment::Column::OrderId.eq(order_id))
-                    .one(&db)
-                    .await
-                    .unwrap()
-            }
-        })
-        .await;
+        payment_recorded(&db, order_id, "while Temporal is away").await;
         temporal.restart();
         system.keep_worker_alive().await;
 
         let (status, body) = paying.await.unwrap();
-        let recorded = payment::Entity::find()
-            .filter(payment::Column::OrderId.eq(order_id))
-            .one(&db)
-            .await
-            .unwrap()
-            .unwrap();
+        let recorded = payment_recorded(&db, order_id, "once").await;
         assert_eq!(
             status, 201,
             "the request whose charge is recorded is told so: {body}"
@@ -223,17 +220,7 @@ async fn a_payment_whose_worker_died_after_recording_it_is_answered_from_the_rec
         // payment, and dies with its task.
         system.stripe.wait_for_charge_of(order_id).await;
         link.cut();
-        until("the payment recorded by the cut-off worker", || {
-            let db = db.clone();
-            async move {
-                payment::Entity::find()
-                    .filter(payment::Column::OrderId.eq(order_id))
-                    .one(&db)
-                    .await
-                    .unwrap()
-            }
-        })
-        .await;
+        payment_recorded(&db, order_id, "by the cut-off worker").await;
         system.kill_worker();
         system.start_worker(system.db().url.clone()).await;
 
