@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use entities::{
+    event, holding,
     order::{self, Status},
     payment, ticket,
 };
@@ -233,6 +234,27 @@ async fn a_payment_whose_worker_died_after_recording_it_is_answered_from_the_rec
             1,
             "charged once, however often the step ran"
         );
+        // The ticket changed hands once: the buyer holds it at the second generation, and one
+        // holding:changed went to the outbox, however often the step ran.
+        let order = order::Entity::find_by_id(order_id)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        let held = holding::Entity::find_by_id(order.ticket_id)
+            .one(&db)
+            .await
+            .unwrap()
+            .expect("the ticket has a holder");
+        assert_eq!(held.user_id, order.user_id, "the buyer holds it");
+        assert_eq!(held.generation, 2, "handed over once");
+        let handed = event::Entity::find()
+            .filter(event::Column::AggregateId.eq(order.ticket_id))
+            .filter(event::Column::Kind.eq(event::kind::HOLDING_CHANGED))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(handed.len(), 1, "{handed:?}");
         assert_consistent(&system).await;
     })
     .await;
