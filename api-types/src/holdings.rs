@@ -23,8 +23,57 @@ pub struct HoldingJson {
     /// When it was checked in at the door; `null` until then.
     #[serde(default)]
     pub checked_in_at: Nullable<Timestamp>,
-    /// Whether it is listed for sale (its lister still holds it and no sale has completed).
+    /// Whether it is on sale now: listed by its holder (`listingId`) and reserved by no order.
     pub for_sale: bool,
+    /// The holder's open listing of it (on sale, or reserved by an order); absent when it is not
+    /// listed. While it is listed it cannot be given away.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_id: Option<Uuid>,
+    /// How the holder came to hold it.
+    pub acquired_by: Acquired,
+    /// The highest price it may be sold on for, in cents: `RESALE_PRICE_CAP_PERCENT` of the price
+    /// of its last sale here (what this holder paid, or the one who gave it to them); `null` when
+    /// it was never sold here (a first listing is not capped).
+    #[serde(default)]
+    pub resale_cap_cents: Nullable<i64>,
+}
+
+/// How a holder came to hold a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum, Serialize, Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub enum Acquired {
+    /// They listed it (bought elsewhere).
+    Listing,
+    /// They bought it here.
+    Sale,
+    /// Its holder gave it to them.
+    Transfer,
+}
+
+/// Whom to give a held ticket to.
+#[derive(Debug, Clone, PartialEq, Object, Serialize, Deserialize)]
+pub struct TransferRequest {
+    /// The email of the receiver's account (registered here).
+    pub email: String,
+}
+
+/// A ticket given by its holder to another user, as both of them see it.
+#[derive(Debug, Clone, PartialEq, Object, Serialize, Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub struct TransferJson {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub title: String,
+    /// The giver's email.
+    pub from: String,
+    /// The receiver's email.
+    pub to: String,
+    /// Whether the one asking gave it (`true`) or received it (`false`).
+    pub given: bool,
+    pub transferred_at: Timestamp,
 }
 
 /// A code to check in at the door.

@@ -22,7 +22,10 @@ pub mod values;
 pub mod words;
 
 pub use errors::{ErrorBody, ErrorEntry};
-pub use holdings::{CheckinJson, CheckinRequest, CheckinResult, HoldingJson};
+pub use holdings::{
+    Acquired, CheckinJson, CheckinRequest, CheckinResult, HoldingJson, TransferJson,
+    TransferRequest,
+};
 pub use listings::{Amount, ListingJson, ListingState};
 pub use orders::{CancelReason, OrderJson, OrderPaymentJson, OrderTicketJson, WorkflowStateJson};
 pub use payments::PaymentJson;
@@ -69,6 +72,8 @@ mod tests {
             user_id: Uuid::new_v4(),
             version: 3,
             order_id: None,
+            resale_of: None,
+            withdrawn_at: None,
         }
     }
 
@@ -128,10 +133,49 @@ mod tests {
     }
 
     #[test]
+    fn holdings_and_transfers_read_as_they_were_written() {
+        let held = HoldingJson {
+            ticket_id: Uuid::new_v4(),
+            title: "Opera".into(),
+            paid_cents: Nullable(Some(2500)),
+            currency: Currency("usd".into()),
+            code: "ABC-2-DEF".into(),
+            checked_in_at: Nullable(None),
+            for_sale: false,
+            listing_id: Some(Uuid::new_v4()),
+            acquired_by: Acquired::Sale,
+            resale_cap_cents: Nullable(Some(2500)),
+        };
+        same_both_ways(held.clone());
+        same_both_ways(HoldingJson {
+            paid_cents: Nullable(None),
+            listing_id: None,
+            acquired_by: Acquired::Transfer,
+            checked_in_at: Nullable(Some(at())),
+            resale_cap_cents: Nullable(None),
+            ..held
+        });
+        same_both_ways(TransferJson {
+            id: Uuid::new_v4(),
+            ticket_id: Uuid::new_v4(),
+            title: "Opera".into(),
+            from: "a@b.co".into(),
+            to: "c@d.co".into(),
+            given: true,
+            transferred_at: at(),
+        });
+    }
+
+    #[test]
     fn tickets_listings_users_and_errors_read_as_they_were_written() {
         same_both_ways(ticket());
         same_both_ways(TicketJson {
             order_id: Some(Uuid::new_v4()),
+            ..ticket()
+        });
+        same_both_ways(TicketJson {
+            resale_of: Some(Uuid::new_v4()),
+            withdrawn_at: Some(at()),
             ..ticket()
         });
         same_both_ways(ListingJson {

@@ -20,6 +20,8 @@ pub enum ListingState {
     Reserved,
     /// Paid for: `soldAt`, for `soldFor`.
     Sold,
+    /// Taken off sale by its seller (`ticket.withdrawnAt`), who still holds it.
+    Withdrawn,
 }
 
 /// A sale's amount.

@@ -5,7 +5,7 @@ use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::values::{Currency, Price};
+use crate::values::{Currency, Price, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Object, Serialize, Deserialize)]
 #[oai(rename_all = "camelCase")]
@@ -26,6 +26,15 @@ pub struct TicketJson {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<Uuid>,
+    /// For a listing its holder made by "sell on": the ticket it sells again (the first listing,
+    /// whose id the holder's code names). Absent for a first listing.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resale_of: Option<Uuid>,
+    /// When its seller took it off sale; absent while it is (or was) on sale.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<Timestamp>,
 }
 
 impl TicketJson {
@@ -39,6 +48,8 @@ impl TicketJson {
             user_id: t.user_id,
             version: t.version,
             order_id: t.order_id,
+            resale_of: t.resale_of,
+            withdrawn_at: t.withdrawn_at.map(Timestamp),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod listings;
 pub mod openapi;
 pub mod orders;
 pub mod payments;
+pub mod request_keys;
 pub mod request_log;
 pub mod security_headers;
 pub mod settings;
@@ -24,5 +25,6 @@ pub mod tags;
 pub mod tickets;
 pub mod users;
 
+pub use holdings::ResalePriceCap;
 pub use settings::{EventBus, InvalidSetting, JwtKey, Settings, TicketCodeKey};
 pub use startup::Application;

@@ -17,7 +17,7 @@ use crate::{
     auth::{Passwords, Sessions},
     connection_errors::JsonErrors,
     cross_site, error, health,
-    holdings::TicketCodes,
+    holdings::{ResalePriceCap, TicketCodes},
     limits,
     limits::CredentialLimiter,
     openapi, orders, request_log, security_headers,
@@ -94,6 +94,7 @@ impl Application {
             Answers {
                 currency: api_types::Currency(config.currency.clone()),
                 codes: TicketCodes::new(&config.ticket_code_key),
+                resale_price_cap: config.resale_price_cap,
                 public_url: config.public_url.clone(),
                 body_limit: config.body_limit_bytes as usize,
             },
@@ -136,6 +137,8 @@ pub struct Answers {
     pub currency: api_types::Currency,
     /// Issues and reads the holders' ticket codes.
     pub codes: TicketCodes,
+    /// The cap of a resale's price.
+    pub resale_price_cap: ResalePriceCap,
     pub public_url: Option<String>,
     pub body_limit: usize,
 }
@@ -158,6 +161,7 @@ pub fn routes(
     Answers {
         currency,
         codes,
+        resale_price_cap,
         public_url,
         body_limit,
     }: Answers,
@@ -198,6 +202,7 @@ pub fn routes(
                 metrics: metrics.clone(),
                 currency,
                 codes,
+                resale_price_cap,
             };
             move |ep, mut req| {
                 shared.put_on(&mut req);
@@ -234,6 +239,7 @@ struct Shared {
     metrics: telemetry::Metrics,
     currency: api_types::Currency,
     codes: TicketCodes,
+    resale_price_cap: ResalePriceCap,
 }
 
 impl Shared {
@@ -250,6 +256,7 @@ impl Shared {
         data.insert(self.metrics.clone());
         data.insert(self.currency.clone());
         data.insert(self.codes.clone());
+        data.insert(self.resale_price_cap);
     }
 }
 

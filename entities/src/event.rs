@@ -34,6 +34,8 @@ pub mod kind {
     pub const PAYMENT_CREATED: &str = "payment:created";
     /// A ticket changed hands (a sale completed, a transfer, a refund): its new holder.
     pub const HOLDING_CHANGED: &str = "holding:changed";
+    /// A seller took a listing off sale: the ticket with `withdrawnAt`.
+    pub const TICKET_WITHDRAWN: &str = "ticket:withdrawn";
     /// A ticket was checked in at the door.
     pub const CHECKIN_ADMITTED: &str = "checkin:admitted";
 }

@@ -14,6 +14,11 @@ pub struct Model {
     pub user_id: Uuid,
     pub version: i32,
     pub order_id: Option<Uuid>,
+    /// For a listing made by "sell on": the ticket whose holding it sells (the first listing,
+    /// whose id the holding and its codes keep). `None` for a first listing.
+    pub resale_of: Option<Uuid>,
+    /// When its seller took it off sale; `None` while it is (or was) on sale.
+    pub withdrawn_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -24,9 +29,14 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
+    /// The ticket whose holding this listing sells: itself for a first listing.
+    pub fn held_ticket(&self) -> Uuid {
+        self.resale_of.unwrap_or(self.id)
+    }
+
     /// Writes this ticket (title, price, holder, version, time) over the row if the row is still
-    /// as `read` saw it: at its version, and free. `false` when someone changed or reserved it
-    /// since (nothing is written then).
+    /// as `read` saw it: at its version, free and on sale. `false` when someone changed, reserved
+    /// or withdrew it since (nothing is written then).
     pub async fn write_over_free(
         &self,
         db: &impl sea_orm::ConnectionTrait,
@@ -42,6 +52,7 @@ impl Model {
             .filter(Column::Id.eq(read.id))
             .filter(Column::Version.eq(read.version))
             .filter(Column::OrderId.is_null())
+            .filter(Column::WithdrawnAt.is_null())
             .exec(db)
             .await?;
         Ok(result.rows_affected == 1)

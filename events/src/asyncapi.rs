@@ -53,6 +53,30 @@ pub fn data_schemas() -> Vec<(&'static str, &'static str, Value)> {
             ticket,
         ),
         (
+            kind::TICKET_WITHDRAWN,
+            "A seller took a ticket off sale: buyers no longer see it, its holder keeps it",
+            object(
+                json!({
+                    "id": uuid("The ticket"),
+                    "version": version(),
+                    "title": string("The title"),
+                    "price": price(),
+                    "userId": uuid("The seller"),
+                    "orderId": { "type": "null", "description": "Always null: a reserved ticket cannot be withdrawn" },
+                    "withdrawnAt": { "type": "string", "format": "date-time" },
+                }),
+                &[
+                    "id",
+                    "version",
+                    "title",
+                    "price",
+                    "userId",
+                    "orderId",
+                    "withdrawnAt",
+                ],
+            ),
+        ),
+        (
             kind::ORDER_CREATED,
             "A buyer's order reserved a ticket until expiresAt",
             object(
@@ -101,7 +125,7 @@ pub fn data_schemas() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             kind::HOLDING_CHANGED,
-            "A ticket changed hands (a sale completed): its new holder, whose code is the only valid one",
+            "A ticket changed hands (a sale completed, or its holder gave it away): its new holder, whose code is the only valid one",
             object(
                 json!({
                     "ticketId": uuid("The ticket"),
@@ -111,7 +135,9 @@ pub fn data_schemas() -> Vec<(&'static str, &'static str, Value)> {
                     "paidCents": { "type": ["integer", "null"],
                                    "description": "What the holder paid, in cents" },
                     "orderId": { "type": ["string", "null"], "format": "uuid",
-                                 "description": "The order that made this holding" },
+                                 "description": "The order that made this holding (a sale)" },
+                    "acquiredBy": { "type": "string", "enum": ["listing", "sale", "transfer"],
+                                    "description": "How the holder came to hold it: bought here (sale) or given (transfer)" },
                     "version": version(),
                 }),
                 &[
@@ -120,6 +146,7 @@ pub fn data_schemas() -> Vec<(&'static str, &'static str, Value)> {
                     "generation",
                     "paidCents",
                     "orderId",
+                    "acquiredBy",
                     "version",
                 ],
             ),

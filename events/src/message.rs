@@ -82,6 +82,15 @@ pub fn data(row: &event::Model) -> Value {
             "userId": p["userId"],
             "orderId": p["orderId"],
         }),
+        event::kind::TICKET_WITHDRAWN => json!({
+            "id": p["id"],
+            "version": p["version"],
+            "title": p["title"],
+            "price": price(&p["priceCents"]),
+            "userId": p["userId"],
+            "orderId": p["orderId"],
+            "withdrawnAt": millis(&p["withdrawnAt"]),
+        }),
         event::kind::ORDER_CREATED => json!({
             "id": p["id"],
             "version": p["version"],

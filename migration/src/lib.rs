@@ -15,6 +15,7 @@ mod m20261202_000009_ticket_search;
 mod m20261207_000010_payment_requests;
 mod m20261207_000011_worker_heartbeats;
 mod m20261207_000012_holdings;
+mod m20261208_000013_changes_of_hands;
 mod names;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_payment_requests::Migration),
             Box::new(m20261207_000011_worker_heartbeats::Migration),
             Box::new(m20261207_000012_holdings::Migration),
+            Box::new(m20261208_000013_changes_of_hands::Migration),
         ]
     }
 }

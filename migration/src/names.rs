@@ -15,6 +15,8 @@ pub(crate) enum Tables {
     Holdings,
     Checkins,
     UserRoles,
+    Transfers,
+    RequestKeys,
 }
 
 /// The columns of every table.
@@ -57,4 +59,11 @@ pub(crate) enum Columns {
     DoorUserId,
     CheckedInAt,
     Role,
+    ResaleOf,
+    WithdrawnAt,
+    ListingId,
+    SaleCents,
+    AcquiredBy,
+    FromUserId,
+    ToUserId,
 }

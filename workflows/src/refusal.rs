@@ -35,10 +35,12 @@ pub enum Refusal {
     OwnTicket,
     /// Ordering a ticket another order holds.
     TicketTaken,
+    /// Ordering a ticket its seller took off sale.
+    Withdrawn,
 }
 
 impl Refusal {
-    const ALL: [Refusal; 11] = [
+    const ALL: [Refusal; 12] = [
         Refusal::TokenRequired,
         Refusal::AlreadyPaid,
         Refusal::Expired,
@@ -50,6 +52,7 @@ impl Refusal {
         Refusal::NotOpen,
         Refusal::OwnTicket,
         Refusal::TicketTaken,
+        Refusal::Withdrawn,
     ];
 
     /// The contract's words for it.
@@ -66,6 +69,7 @@ impl Refusal {
             Refusal::NotOpen => "Order is not open",
             Refusal::OwnTicket => "You cannot buy your own ticket",
             Refusal::TicketTaken => "Ticket is already reserved",
+            Refusal::Withdrawn => "Ticket is no longer for sale: its seller took it off sale",
         }
     }
 

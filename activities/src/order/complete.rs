@@ -5,7 +5,7 @@
 use entities::{
     event, holding,
     order::{self, Status},
-    payment,
+    payment, ticket,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -171,50 +171,55 @@ pub async fn record_payment(
 }
 
 /// The ticket of a completed order changes hands: its buyer holds it from now on, at the next
-/// generation (which voids every earlier code), having paid `paid_cents`; `holding:changed` goes to
-/// the outbox. In the transaction that records the payment.
+/// generation (which voids every earlier code), having paid `paid_cents` (the price a resale's
+/// cap is taken of from now on), offering it nowhere; `holding:changed` goes to the outbox. The
+/// holding is the one of the ticket the order's listing sells (itself, or the first listing of
+/// a resale). In the transaction that records the payment.
 async fn hand_over(
     txn: &impl ConnectionTrait,
     order: &order::Model,
     paid_cents: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
-    let held = holding::Entity::find_by_id(order.ticket_id)
+    let held_ticket = ticket::Entity::find_by_id(order.ticket_id)
         .one(txn)
-        .await?;
-    let (next, first) = match held {
-        Some(held) => (
-            holding::Model {
-                user_id: order.user_id,
-                generation: held.generation + 1,
-                paid_cents: Some(paid_cents),
-                order_id: Some(order.id),
-                version: held.version + 1,
-                updated_at: now,
-                ..held
-            },
-            false,
-        ),
-        // A ticket listed before holdings were kept and not yet given one.
-        None => (
-            holding::Model {
-                generation: 2,
-                paid_cents: Some(paid_cents),
-                order_id: Some(order.id),
-                ..holding::Model::listed(order.ticket_id, order.user_id, now)
-            },
-            true,
-        ),
+        .await?
+        .map_or(order.ticket_id, |listing| listing.held_ticket());
+    let held = holding::Entity::find_by_id(held_ticket).one(txn).await?;
+    let bought = |previous: holding::Model| holding::Model {
+        user_id: order.user_id,
+        generation: previous.generation + 1,
+        paid_cents: Some(paid_cents),
+        order_id: Some(order.id),
+        listing_id: None,
+        sale_cents: Some(paid_cents),
+        acquired_by: holding::Acquired::Sale,
+        version: previous.version + 1,
+        updated_at: now,
+        ..previous
     };
-    if first {
-        holding::Entity::insert(holding::ActiveModel::from(next.clone()))
-            .exec_without_returning(txn)
-            .await?;
-    } else {
-        holding::Entity::update(holding::ActiveModel::from(next.clone()).reset_all())
-            .exec(txn)
-            .await?;
-    }
+    let next = match held {
+        Some(held) => {
+            let next = bought(held);
+            holding::Entity::update(holding::ActiveModel::from(next.clone()).reset_all())
+                .exec(txn)
+                .await?;
+            next
+        }
+        // A ticket listed before holdings were kept and not yet given one.
+        None => {
+            let next = bought(holding::Model::listed(held_ticket, order.user_id, now));
+            let next = holding::Model {
+                version: 0,
+                created_at: now,
+                ..next
+            };
+            holding::Entity::insert(holding::ActiveModel::from(next.clone()))
+                .exec_without_returning(txn)
+                .await?;
+            next
+        }
+    };
     event::record(txn, event::kind::HOLDING_CHANGED, &next).await
 }
 

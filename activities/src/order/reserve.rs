@@ -41,6 +41,8 @@ pub enum ReserveOutcome {
     OwnTicket,
     /// Another order holds the ticket (400).
     TicketTaken,
+    /// Its seller took the ticket off sale (400).
+    Withdrawn,
     /// Attempted after the request's deadline: nothing was reserved, and the API answered (or
     /// will answer) that the order was not made.
     TooLate,
@@ -98,7 +100,7 @@ fn reservation(order: &order::Model, title: String) -> Reservation {
 }
 
 /// Reserves the ticket for a new order: it must exist, must not be the buyer's own, and must be
-/// free; then the ticket points at the order and the order row is written with the price of the
+/// free and on sale; then the ticket points at the order and the order row is written with the price of the
 /// moment. A retry after success finds the order row and answers the same. The flag says whether
 /// this call decided (false for a retry that found the order made).
 pub async fn reserve_ticket(
@@ -128,6 +130,9 @@ pub async fn reserve_ticket(
         }
         if read.order_id.is_some() {
             return Ok((ReserveOutcome::TicketTaken, true));
+        }
+        if read.withdrawn_at.is_some() {
+            return Ok((ReserveOutcome::Withdrawn, true));
         }
         if let Some(reserved) = try_reserve(db, input, &read).await? {
             return Ok((ReserveOutcome::Reserved(reserved), true));

@@ -1,10 +1,15 @@
 //! The check-in's write: the first scan of a current code inserts its check-in (one per ticket
 //! and generation: the primary key decides between doors scanning at once, on both databases)
-//! and appends `checkin:admitted` to the outbox in the same transaction.
+//! and appends `checkin:admitted` to the outbox in the same transaction. It locks the holding's
+//! row first, so that a ticket changing hands at the same moment is either checked in or
+//! handed over, never both.
 
 use api_types::{CheckinJson, CheckinResult, Timestamp};
 use entities::{checkin, event, holding, ticket};
-use sea_orm::{DatabaseConnection, EntityTrait, SqlErr, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr, TransactionTrait,
+    sea_query::Expr,
+};
 use uuid::Uuid;
 
 use crate::{error::ApiError, holdings::TicketCode};
@@ -51,6 +56,22 @@ pub async fn check_in(
         checked_in_at: entities::now(),
     };
     let txn = db.begin().await?;
+    // The holding's row first (a write that changes nothing): a change of hands that commits
+    // first leaves no row at this generation (the code is void now), and one that comes later
+    // sees this check-in and is refused.
+    let still_current = holding::Entity::update_many()
+        .col_expr(
+            holding::Column::Version,
+            Expr::col(holding::Column::Version),
+        )
+        .filter(holding::Column::TicketId.eq(code.ticket_id))
+        .filter(holding::Column::Generation.eq(code.generation))
+        .exec(&txn)
+        .await?;
+    if still_current.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(answer(CheckinResult::Void, None));
+    }
     match checkin::Entity::insert(checkin::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
         .await

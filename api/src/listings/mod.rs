@@ -1,5 +1,5 @@
 //! `/api/listings`: a seller's own tickets, each with what became of it (for sale, reserved until
-//! a time, or sold when and for how much).
+//! a time, sold when and for how much, or taken off sale).
 
 pub mod queries;
 
@@ -31,6 +31,7 @@ fn listing_json(listing: queries::Listing, currency: &Currency) -> ListingJson {
         (Some(o), None) => (ListingState::Reserved, Some(Timestamp(o.expires_at))),
         // A ticket that points at an order we cannot read is not for sale either.
         (None, None) if order_id.is_some() => (ListingState::Reserved, None),
+        (None, None) if ticket.withdrawn_at.is_some() => (ListingState::Withdrawn, None),
         (None, None) => (ListingState::ForSale, None),
     };
     let sold_for = payment.as_ref().map(|p| Amount {

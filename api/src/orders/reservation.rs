@@ -54,6 +54,8 @@ pub(super) async fn look(
         Refusal::OwnTicket
     } else if ticket.order_id.is_some() {
         Refusal::TicketTaken
+    } else if ticket.withdrawn_at.is_some() {
+        Refusal::Withdrawn
     } else {
         return Ok(Look::Free(OrderSummary {
             title: ticket.title,

@@ -7,7 +7,7 @@ use entities::{Money, TicketTitle, ticket};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
 };
 use sea_orm::DatabaseConnection;
@@ -19,12 +19,19 @@ use database::Reads;
 use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can, invalid},
+    holdings::ResalePriceCap,
+    idempotency::Key,
     input::{DecimalText, Input, Limit, Offset, Page, Text, both, rules},
+    request_keys::{Attempt, RequestKey},
     tags::Tag,
 };
 
 /// The refusal of an edit while an order holds the ticket.
 const RESERVED: &str = "Cannot edit a reserved ticket";
+/// The refusal of an edit of a listing taken off sale.
+const WITHDRAWN: &str = "This ticket was taken off sale: it can no longer be edited";
+/// The refusal of a withdrawal after every try found the ticket changed again.
+const KEPT_CHANGING: &str = "Ticket was changed by another request; reload and try again";
 
 /// A ticket's title and price, for create and edit.
 #[derive(Debug, Object)]
@@ -269,8 +276,10 @@ impl TicketsApi {
 
     /// Edit a ticket
     ///
-    /// Only its seller, and only while no order holds it. Conditional on the version read: a
-    /// concurrent change makes this one fail with 409 instead of being lost.
+    /// Only its seller, and only while no order holds it and it is on sale. A listing that sells
+    /// a ticket bought here again keeps to the resale cap (400 above it, saying the cap).
+    /// Conditional on the version read: a concurrent change makes this one fail with 409 instead
+    /// of being lost.
     #[oai(
         path = "/api/tickets/:id",
         method = "put",
@@ -281,6 +290,7 @@ impl TicketsApi {
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
         currency: Data<&Currency>,
+        cap: Data<&ResalePriceCap>,
         id: Path<Input<Uuid>>,
         body: Json<TicketInput>,
     ) -> Result<
@@ -302,18 +312,91 @@ impl TicketsApi {
         if ticket.order_id.is_some() {
             return Err(ApiError::bad_request(RESERVED).into());
         }
+        if ticket.withdrawn_at.is_some() {
+            return Err(ApiError::Conflict(WITHDRAWN.into()).into());
+        }
         let (title, price) = body.0.parse()?;
+        if let Some(sale_cents) = crate::holdings::writes::cap_basis(&db, &ticket).await?
+            && price.cents() > cap.of(sale_cents)
+        {
+            let refusal = invalid("price", cap.exceeded(sale_cents, &currency.0.0));
+            return Err(ApiError::Validation(vec![refusal]).into());
+        }
         if let Some(updated) = writes::update(&db, &ticket, title, price).await? {
             return Ok(Json(TicketJson::new(updated, &currency)));
         }
         // Changed since we read it: tell a reservation from a concurrent edit.
         Err(match queries::find(&db, ticket.id).await? {
             Some(now) if now.order_id.is_some() => ApiError::bad_request(RESERVED),
+            Some(now) if now.withdrawn_at.is_some() => ApiError::Conflict(WITHDRAWN.into()),
             Some(_) => ApiError::Conflict(
                 "Ticket was changed by another request; reload and try again".into(),
             ),
             None => ApiError::NotFound,
         }
         .into())
+    }
+
+    /// Take a ticket off sale
+    ///
+    /// Only its seller, and only while no order holds it: 409 while it is reserved or once it
+    /// is sold. The seller keeps holding it (it stays in their tickets, and can be sold on or
+    /// given away); buyers no longer see it, and orders for it are refused. Asking again answers
+    /// the withdrawn ticket; with an `Idempotency-Key`, a retry gets the same answer.
+    #[oai(
+        path = "/api/tickets/:id",
+        method = "delete",
+        operation_id = "withdrawTicket"
+    )]
+    async fn withdraw(
+        &self,
+        auth: SignedIn,
+        db: Data<&DatabaseConnection>,
+        currency: Data<&Currency>,
+        id: Path<Input<Uuid>>,
+        /// Makes a retry safe (see the operation).
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<Key>>,
+    ) -> Result<
+        Json<TicketJson>,
+        Fails<
+            {
+                can::NOT_AUTHORIZED
+                    | can::NOT_FOUND
+                    | can::CONFLICT
+                    | can::UNPROCESSABLE
+                    | can::DATABASE
+            },
+        >,
+    > {
+        let Input::Given(id) = id.0 else {
+            return Err(ApiError::NotFound.into());
+        };
+        let me = auth.claims().id;
+        let key = idempotency_key
+            .0
+            .map(|key| RequestKey::new(me, key, "withdraw", &[&id.to_string()]));
+        if let Some(key) = &key
+            && let Some(answer) = key.answered(*db).await?
+        {
+            return Ok(Json(answer));
+        }
+        for _ in 0..3 {
+            let ticket = queries::find(&db, id).await?.ok_or(ApiError::NotFound)?;
+            if ticket.user_id != me {
+                return Err(ApiError::NotAuthorized.into());
+            }
+            if ticket.withdrawn_at.is_some() {
+                return Ok(Json(TicketJson::new(ticket, &currency)));
+            }
+            if let Some(order_id) = ticket.order_id {
+                return Err(ApiError::Conflict(queries::why_not_free(&db, order_id).await?).into());
+            }
+            match writes::withdraw(&db, &ticket, &currency, key.as_ref()).await? {
+                Attempt::Done(answer) | Attempt::Answered(answer) => return Ok(Json(answer)),
+                Attempt::Stale => continue,
+            }
+        }
+        Err(ApiError::Conflict(KEPT_CHANGING.into()).into())
     }
 }

@@ -1,7 +1,7 @@
 //! The ticket's reads: one by id (batched with the reads in flight on PostgreSQL), and the
 //! tickets for sale, searched, filtered, sorted and paged.
 
-use entities::ticket;
+use entities::{order, ticket};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -19,6 +19,20 @@ pub async fn show(reads: &Reads, id: Uuid) -> Result<Option<ticket::Model>, ApiE
         Reads::Batched(batch) => Ok(batch.get(id).await?),
         Reads::Pool(db) => find(db, id).await,
     }
+}
+
+/// Why a ticket that `order_id` holds cannot be taken off sale: sold, or reserved.
+pub async fn why_not_free(db: &DatabaseConnection, order_id: Uuid) -> Result<String, ApiError> {
+    let sold = order::Entity::find_by_id(order_id)
+        .one(db)
+        .await?
+        .is_some_and(|o| o.status == order::Status::Complete);
+    Ok(if sold {
+        "Cannot take a sold ticket off sale".into()
+    } else {
+        "Cannot take a reserved ticket off sale: an order holds it until it is paid or expires"
+            .into()
+    })
 }
 
 /// Which tickets for sale a listing shows, and in what order.
@@ -43,7 +57,7 @@ pub enum Sort {
     PriceHigh,
 }
 
-/// Tickets nobody has reserved that match `search`, in its order: a page of them and how many
+/// Tickets on sale that nobody has reserved and that match `search`, in its order: a page of them and how many
 /// match in all.
 pub async fn search_for_sale(
     db: &DatabaseConnection,
@@ -54,7 +68,9 @@ pub async fn search_for_sale(
         PaginatorTrait,
         sea_query::{Expr, ExprTrait, Func, LikeExpr},
     };
-    let mut query = ticket::Entity::find().filter(ticket::Column::OrderId.is_null());
+    let mut query = ticket::Entity::find()
+        .filter(ticket::Column::OrderId.is_null())
+        .filter(ticket::Column::WithdrawnAt.is_null());
     if let Some(needle) = &search.title {
         // `%` and `_` in what the visitor typed are letters, not wildcards.
         let escaped = needle

@@ -145,12 +145,21 @@ export interface paths {
         get: operations["getTicket"];
         /**
          * Edit a ticket
-         * @description Only its seller, and only while no order holds it. Conditional on the version read: a
-         *     concurrent change makes this one fail with 409 instead of being lost.
+         * @description Only its seller, and only while no order holds it and it is on sale. A listing that sells
+         *     a ticket bought here again keeps to the resale cap (400 above it, saying the cap).
+         *     Conditional on the version read: a concurrent change makes this one fail with 409 instead
+         *     of being lost.
          */
         put: operations["updateTicket"];
         post?: never;
-        delete?: never;
+        /**
+         * Take a ticket off sale
+         * @description Only its seller, and only while no order holds it: 409 while it is reserved or once it
+         *     is sold. The seller keeps holding it (it stays in their tickets, and can be sold on or
+         *     given away); buyers no longer see it, and orders for it are refused. Asking again answers
+         *     the withdrawn ticket; with an `Idempotency-Key`, a retry gets the same answer.
+         */
+        delete: operations["withdrawTicket"];
         options?: never;
         head?: never;
         patch?: never;
@@ -278,13 +287,82 @@ export interface paths {
         };
         /**
          * My tickets
-         * @description The tickets the signed-in user holds: bought here (with what they paid), or listed by them
-         *     and not yet sold; each with the code to show at the door, and when it was checked in. A
-         *     ticket that changes hands gets a new code, and its earlier codes are void.
+         * @description The tickets the signed-in user holds: bought here (with what they paid), given to them,
+         *     or listed by them and not yet sold; each with the code to show at the door, and when it
+         *     was checked in. A ticket that changes hands gets a new code, and its earlier codes are
+         *     void.
          */
         get: operations["listHoldings"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/holdings/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My transfers
+         * @description The tickets the signed-in user gave away or was given, the latest first (at most 200).
+         */
+        get: operations["listTransfers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/holdings/{ticket_id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a ticket away
+         * @description The receiver (a registered user, by email) holds it from now on, with a new code; the
+         *     giver's code is void. Refused (409) while the ticket is listed for sale or reserved, and
+         *     once it was checked in; 404 when the signed-in user does not hold it. With an
+         *     `Idempotency-Key`, a retry gets the same answer and gives nothing twice.
+         */
+        post: operations["transferHolding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/holdings/{ticket_id}/sell": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sell a ticket on
+         * @description Lists a held ticket for sale again: answers the new listing (a `ticket` whose seller is
+         *     the holder). A ticket bought here may be sold on for at most `RESALE_PRICE_CAP_PERCENT`
+         *     of its last sale's price (the holding's `resaleCapCents`; 400 above it, saying the cap); a
+         *     ticket never sold here is not capped. The holder keeps it, and its code, until a buyer's
+         *     payment completes. Refused (409) while it is listed already and once it was checked in.
+         *     With an `Idempotency-Key`, a retry gets the same listing.
+         */
+        post: operations["sellHolding"];
         delete?: never;
         options?: never;
         head?: never;
@@ -383,6 +461,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description How a holder came to hold a ticket.
+         * @enum {string}
+         */
+        Acquired: "listing" | "sale" | "transfer";
         /**
          * Amount
          * @description A sale's amount.
@@ -515,8 +598,22 @@ export interface components {
             code: string;
             /** @description When it was checked in at the door; `null` until then. */
             checkedInAt: string | null;
-            /** @description Whether it is listed for sale (its lister still holds it and no sale has completed). */
+            /** @description Whether it is on sale now: listed by its holder (`listingId`) and reserved by no order. */
             forSale: boolean;
+            /**
+             * Format: uuid
+             * @description The holder's open listing of it (on sale, or reserved by an order); absent when it is not
+             *     listed. While it is listed it cannot be given away.
+             */
+            listingId?: string;
+            /** @description How the holder came to hold it. */
+            acquiredBy: components["schemas"]["Acquired"] & unknown;
+            /**
+             * @description The highest price it may be sold on for, in cents: `RESALE_PRICE_CAP_PERCENT` of the price
+             *     of its last sale here (what this holder paid, or the one who gave it to them); `null` when
+             *     it was never sold here (a first listing is not capped).
+             */
+            resaleCapCents: number | null;
         };
         /**
          * ListingJson
@@ -549,7 +646,7 @@ export interface components {
          * @description What became of a ticket.
          * @enum {string}
          */
-        ListingState: "forSale" | "reserved" | "sold";
+        ListingState: "forSale" | "reserved" | "sold" | "withdrawn";
         /**
          * NewAccount
          * @description Email and password of a new account.
@@ -695,6 +792,19 @@ export interface components {
             /** @description On 503 only: the contract's error entry. */
             errors?: components["schemas"]["ErrorEntry"][];
         };
+        /**
+         * SellInput
+         * @description The price of a ticket sold on.
+         */
+        SellInput: {
+            /**
+             * @description Greater than 0, at most 2 decimals, at most 1,000,000, and at most the holding's
+             *     `resaleCapCents` when it has one: a JSON number, or a string of digits with an optional
+             *     decimal point.
+             * @example 19.99
+             */
+            price: number | string;
+        };
         /** SessionUser */
         SessionUser: {
             /** Format: uuid */
@@ -761,6 +871,18 @@ export interface components {
              * @description The order holding the ticket; absent while it is free.
              */
             orderId?: string;
+            /**
+             * Format: uuid
+             * @description For a listing its holder made by "sell on": the ticket it sells again (the first listing,
+             *     whose id the holder's code names). Absent for a first listing.
+             */
+            resaleOf?: string;
+            /**
+             * Format: date-time
+             * @description When its seller took it off sale; absent while it is (or was) on sale.
+             * @example 2026-11-23T10:15:00.000Z
+             */
+            withdrawnAt?: string;
         };
         /**
          * @description The order of a listing of tickets.
@@ -777,6 +899,36 @@ export interface components {
              * @example 2026-11-23T10:15:00.000Z
              */
             expiresAt: string;
+        };
+        /**
+         * TransferJson
+         * @description A ticket given by its holder to another user, as both of them see it.
+         */
+        TransferJson: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            ticketId: string;
+            title: string;
+            /** @description The giver's email. */
+            from: string;
+            /** @description The receiver's email. */
+            to: string;
+            /** @description Whether the one asking gave it (`true`) or received it (`false`). */
+            given: boolean;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T10:15:00.000Z
+             */
+            transferredAt: string;
+        };
+        /**
+         * TransferRequest
+         * @description Whom to give a held ticket to.
+         */
+        TransferRequest: {
+            /** @description The email of the receiver's account (registered here). */
+            email: string;
         };
         /** UserJson */
         UserJson: {
@@ -1482,6 +1634,95 @@ export interface operations {
             };
         };
     };
+    withdrawTicket: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (see the operation). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketJson"];
+                };
+            };
+            /** @description Not signed in, or not the owner */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description No such resource (or a malformed id) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The record changed between read and write; reload and retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used before with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Something unexpected went wrong; details are only in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The database or Temporal cannot be reached, no worker takes orders, the server sheds load (too many reservations in flight), or an order could not be reserved in time (nothing was reserved); retry after `Retry-After` seconds (with a new `Idempotency-Key` after an order that was not reserved). When even the database cannot say whether an order was made, the message names the order to look up (`GET /api/orders/{id}`) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+        };
+    };
     listMyListings: {
         parameters: {
             query?: {
@@ -2054,6 +2295,300 @@ export interface operations {
             };
             /** @description Not signed in, or not the owner */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Something unexpected went wrong; details are only in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The database or Temporal cannot be reached, no worker takes orders, the server sheds load (too many reservations in flight), or an order could not be reserved in time (nothing was reserved); retry after `Retry-After` seconds (with a new `Idempotency-Key` after an order that was not reserved). When even the database cannot say whether an order was made, the message names the order to look up (`GET /api/orders/{id}`) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+        };
+    };
+    listTransfers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TransferJson"][];
+                };
+            };
+            /** @description Not signed in, or not the owner */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Something unexpected went wrong; details are only in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The database or Temporal cannot be reached, no worker takes orders, the server sheds load (too many reservations in flight), or an order could not be reserved in time (nothing was reserved); retry after `Retry-After` seconds (with a new `Idempotency-Key` after an order that was not reserved). When even the database cannot say whether an order was made, the message names the order to look up (`GET /api/orders/{id}`) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+        };
+    };
+    transferHolding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (see the operation). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The held ticket (`ticketId` of the holding). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TransferRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TransferJson"];
+                };
+            };
+            /** @description Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Not signed in, or not the owner */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description No such resource (or a malformed id) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The record changed between read and write; reload and retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The request body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used before with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Something unexpected went wrong; details are only in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The database or Temporal cannot be reached, no worker takes orders, the server sheds load (too many reservations in flight), or an order could not be reserved in time (nothing was reserved); retry after `Retry-After` seconds (with a new `Idempotency-Key` after an order that was not reserved). When even the database cannot say whether an order was made, the message names the order to look up (`GET /api/orders/{id}`) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+        };
+    };
+    sellHolding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (see the operation). */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The held ticket (`ticketId` of the holding). */
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SellInput"];
+            };
+        };
+        responses: {
+            /**
+             * @description The new listing: a ticket whose seller is the holder, naming the ticket it sells again
+             *     (`resaleOf`).
+             */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketJson"];
+                };
+            };
+            /** @description Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Not signed in, or not the owner */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description Cross-site request refused: signed in by the `session` cookie, from another site (`Origin` is not this server's, or `Sec-Fetch-Site: cross-site`). Requests with a bearer token are not affected. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description No such resource (or a malformed id) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The record changed between read and write; reload and retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The request body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used before with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

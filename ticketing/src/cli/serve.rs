@@ -113,6 +113,12 @@ pub struct OrderArgs {
     #[arg(long, env = "MAX_RESERVATIONS_IN_FLIGHT", value_name = "MAX_RESERVATIONS_IN_FLIGHT",
           default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_reservations_in_flight: u64,
+
+    /// How much a ticket bought here may be sold on for, as a percentage of what it last sold
+    /// for here (100: no more than was paid). A ticket never sold here is not capped.
+    #[arg(long, env = "RESALE_PRICE_CAP_PERCENT", value_name = "RESALE_PRICE_CAP_PERCENT",
+          default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub resale_price_cap_percent: u32,
 }
 
 /// The sessions' key and cookie, and the key of the ticket codes, as `serve` takes them; `dev`

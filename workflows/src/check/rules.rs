@@ -205,6 +205,8 @@ mod tests {
             user_id: Uuid::new_v4(),
             version: 1,
             order_id: holder,
+            resale_of: None,
+            withdrawn_at: None,
             created_at: now,
             updated_at: now,
         }

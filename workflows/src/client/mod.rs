@@ -243,6 +243,7 @@ impl OrderClient {
             ReserveOutcome::TicketNotFound => Reserved::TicketNotFound,
             ReserveOutcome::OwnTicket => Reserved::Refused(Refusal::OwnTicket),
             ReserveOutcome::TicketTaken => Reserved::Refused(Refusal::TicketTaken),
+            ReserveOutcome::Withdrawn => Reserved::Refused(Refusal::Withdrawn),
             ReserveOutcome::TooLate => Reserved::TooLate,
         })
     }
