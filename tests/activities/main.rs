@@ -75,6 +75,8 @@ async fn setup() -> Setup {
         user_id: seller,
         version: 0,
         order_id: None,
+        resale_of: None,
+        withdrawn_at: None,
         created_at: now,
         updated_at: now,
     };

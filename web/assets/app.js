@@ -183,7 +183,7 @@
     function apply(ticket, isNew) {
       if (versions[ticket.id] !== undefined && ticket.version <= versions[ticket.id]) { return; }
       versions[ticket.id] = ticket.version;
-      if (ticket.orderId) { drop(ticket.id); } else { show(ticket, isNew); }
+      if (ticket.orderId || ticket.withdrawnAt) { drop(ticket.id); } else { show(ticket, isNew); }
       settle();
     }
 
@@ -211,6 +211,7 @@
     });
     source.addEventListener("ticket:created", function (e) { apply(JSON.parse(e.data), true); });
     source.addEventListener("ticket:updated", function (e) { apply(JSON.parse(e.data), false); });
+    source.addEventListener("ticket:withdrawn", function (e) { apply(JSON.parse(e.data), false); });
   }
 
   // The order page: `#order` says the order's status; on any change, the page is fetched again.
