@@ -3,6 +3,7 @@
 //! the API tests' harness (its own database and Temporal worker). A missing browser or driver
 //! fails the test. Every page visited is saved as `tests/browser/screenshots/NN-*.png`.
 
+mod changes_of_hands;
 mod driver;
 
 use std::time::Duration;

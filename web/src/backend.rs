@@ -93,6 +93,10 @@ impl Backend {
         let body = serde_json::to_string(body).expect("a request body serializes");
         self.call(from, Method::POST, path, Some(body)).await
     }
+
+    pub async fn delete(&self, from: &Request, path: &str) -> Reply {
+        self.call(from, Method::DELETE, path, None).await
+    }
 }
 
 impl Reply {

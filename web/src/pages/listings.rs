@@ -1,5 +1,5 @@
 //! `/listings`: a seller's own tickets, newest first, each with what became of it (for sale,
-//! reserved until when, sold when and for how much).
+//! reserved until when, sold when and for how much, or taken off sale).
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -39,6 +39,7 @@ pub fn words_for(state: ListingState, listing: Option<&ListingJson>) -> Markup {
                 @else { " while the buyer pays" }
             }
             ListingState::ForSale => { "For sale" }
+            ListingState::Withdrawn => { "Taken off sale" }
         }
     }
 }

@@ -1,9 +1,9 @@
 //! `/` (tickets for sale: search, price range, sort, pages), `/tickets/new`, `/tickets/:id`
-//! (with purchase or edit, or why neither, or that the visitor holds it).
+//! (with purchase or edit, or why neither, or that the visitor holds it), `/tickets/:id/withdraw`.
 //!
 //! - [`for_sale`]: the home page, the tickets for sale;
 //! - [`form`]: a seller's form to list a ticket or edit it;
-//! - [`ticket`]: one ticket's page, and its purchase.
+//! - [`ticket`]: one ticket's page, its purchase, and its seller taking it off sale.
 
 mod for_sale;
 mod form;
@@ -11,4 +11,10 @@ mod ticket;
 
 pub use for_sale::{FOR_SALE, home};
 pub use form::{create, edit, new_page};
-pub use ticket::{purchase, show};
+pub use ticket::{purchase, show, withdraw};
+
+/// What is wrong with a price as typed, in the words of the ticket form (for the other forms
+/// that ask a price: selling a held ticket on).
+pub fn price_problem(text: &str) -> Option<&'static str> {
+    form::price_problem(text)
+}
