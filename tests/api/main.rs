@@ -1,5 +1,6 @@
 mod burst;
 mod card_tokens;
+mod changes_of_hands;
 mod check;
 mod cross_site;
 mod errors;

@@ -2,6 +2,7 @@
 //! tests start: [`support::nats`]): the relay publishes every domain event of the outbox, once, in
 //! order per record, as CloudEvents. Each test has a stream and subject prefix of its own.
 
+mod changes_of_hands;
 mod faults;
 mod live;
 

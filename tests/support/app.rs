@@ -256,6 +256,24 @@ impl TestApp {
             .await
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.browser().send(Method::DELETE, path, token, None).await
+    }
+
+    /// A request with an `Idempotency-Key` header (and a JSON body unless `body` is `None`).
+    pub async fn send_with_key(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        key: &str,
+    ) -> Response {
+        self.browser()
+            .send_with_key(method, path, token, body, key)
+            .await
+    }
+
     pub async fn signup(&self, email: &str, password: &str) -> Response {
         self.post(
             "/api/users/signup",

@@ -55,6 +55,26 @@ impl Api {
         request.send().await.expect("the request is sent")
     }
 
+    /// A request like [`Api::send`] with an `Idempotency-Key` header.
+    pub async fn send_with_key(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        key: &str,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("the request is sent")
+    }
+
     /// Signs `email` up and returns it with a bearer token.
     pub async fn user(&self, email: &str) -> TestUser {
         let credentials = json!({"email": email, "password": "correct horse"});

@@ -321,7 +321,6 @@ fn back(id: &str, field: &str, value: &str, errors: Vec<(Option<String>, String)
         .redirect(&format!("/holdings#ticket-{id}"), &[])
 }
 
-
 #[cfg(test)]
 mod tests {
     use api_types::{Acquired, Currency, HoldingJson, Nullable, Timestamp};
