@@ -61,8 +61,8 @@ impl Type for Key {
         MetaSchemaRef::Inline(Box::new(MetaSchema {
             description: Some(
                 "Makes the request safe to retry: a retry with the same key gets the same answer \
-                 and never makes a second order or charge. 1 to 255 visible ASCII characters, \
-                 e.g. a UUID; one per request, kept per buyer.",
+                 and never makes a second change (order, charge, transfer, listing). 1 to 255 \
+                 visible ASCII characters, e.g. a UUID; one per request, kept per user.",
             ),
             min_length: Some(1),
             max_length: Some(MAX_LENGTH),
@@ -86,6 +86,32 @@ impl ParseFromParameter for Key {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
         Key::parse(value).map_err(ParseError::custom)
     }
+}
+
+/// The header's name.
+pub const HEADER: &str = "Idempotency-Key";
+
+/// Refuses a request whose `Idempotency-Key` cannot be read as text (bytes outside visible
+/// ASCII): the framework's header parameter would drop such a value, and the request would run as
+/// if no key had been sent.
+pub async fn refuse_unreadable<E: poem::Endpoint>(
+    next: E,
+    req: poem::Request,
+) -> poem::Result<poem::Response> {
+    use poem::IntoResponse;
+    let unreadable = req
+        .headers()
+        .get_all(HEADER)
+        .iter()
+        .any(|value| value.to_str().is_err());
+    if unreadable {
+        return Err(ApiError::Validation(vec![crate::error::invalid(
+            HEADER,
+            "Idempotency-Key must be 1 to 255 visible ASCII characters without spaces",
+        )])
+        .into());
+    }
+    Ok(next.call(req).await?.into_response())
 }
 
 /// A fingerprint of a request: its operation and its fields, hashed (a card token is not kept).

@@ -25,6 +25,5 @@ pub mod tags;
 pub mod tickets;
 pub mod users;
 
-pub use holdings::ResalePriceCap;
 pub use settings::{EventBus, InvalidSetting, JwtKey, Settings, TicketCodeKey};
 pub use startup::Application;

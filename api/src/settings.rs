@@ -66,7 +66,7 @@ pub struct Settings {
     /// Signs the codes that holders show at the door.
     pub ticket_code_key: TicketCodeKey,
     /// How far above its last sale's price a ticket bought here may be sold on.
-    pub resale_price_cap: crate::holdings::ResalePriceCap,
+    pub resale_price_cap: entities::ResalePriceCap,
     pub jwt_ttl_seconds: u64,
     pub cookie_secure: bool,
     pub body_limit_bytes: u64,

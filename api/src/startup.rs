@@ -2,6 +2,7 @@
 
 use std::{future::Future, time::Duration};
 
+use entities::ResalePriceCap;
 use poem::{
     Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server,
     error::ReadBodyError,
@@ -17,8 +18,8 @@ use crate::{
     auth::{Passwords, Sessions},
     connection_errors::JsonErrors,
     cross_site, error, health,
-    holdings::{ResalePriceCap, TicketCodes},
-    limits,
+    holdings::TicketCodes,
+    idempotency, limits,
     limits::CredentialLimiter,
     openapi, orders, request_log, security_headers,
     settings::Settings,
@@ -210,6 +211,7 @@ pub fn routes(
             }
         })
         .around(move |ep, req| limit_body(ep, req, body_limit))
+        .around(idempotency::refuse_unreadable)
         .around(|ep, req| error::render_errors(ep, req, openapi::allowed_methods))
         .map_to_response()
         .boxed();

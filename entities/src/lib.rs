@@ -11,6 +11,7 @@ pub mod idempotency_key;
 pub mod order;
 pub mod payment;
 pub mod request_key;
+pub mod resale_cap;
 pub mod ticket;
 pub mod transfer;
 pub mod user;
@@ -18,6 +19,7 @@ pub mod user_role;
 pub mod worker_heartbeat;
 
 pub use domain::{Email, Money, TicketTitle};
+pub use resale_cap::ResalePriceCap;
 
 /// The current time at the precision both databases keep (microseconds), so that a record built
 /// in memory equals the same record read back.

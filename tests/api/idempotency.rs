@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use support::{
-    TestApp, assert_error, error_entries,
+    TestApp, assert_error, assert_validation, error_entries,
     http::Api,
     proxy::{Loses, losing_replies},
     spawn_app,
@@ -355,4 +355,44 @@ async fn a_declined_payment_retried_with_its_key_is_declined_again() {
         .await;
     }
     assert!(app.sandbox.charges().is_empty());
+}
+
+#[tokio::test]
+async fn a_key_that_is_not_visible_ascii_is_refused_not_ignored() {
+    let app = spawn_app().await;
+    let seller = app.new_user().await;
+    let ticket = app.create_ticket(&seller, "Gala", json!(10)).await;
+    let id = ticket["id"].as_str().unwrap();
+    // Bytes a client may send that are not text: the request must not run as if without a key.
+    let key = reqwest::header::HeaderValue::from_bytes("clé-1".as_bytes()).unwrap();
+    for (method, path, body) in [
+        (reqwest::Method::DELETE, format!("/api/tickets/{id}"), None),
+        (
+            reqwest::Method::POST,
+            "/api/orders".to_owned(),
+            Some(json!({ "ticketId": id })),
+        ),
+    ] {
+        let mut request = app
+            .api()
+            .client()
+            .request(method.clone(), app.url(&path))
+            .bearer_auth(&seller.token)
+            .header("Idempotency-Key", key.clone());
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        assert_validation(
+            response,
+            &[(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters without spaces",
+                "Idempotency-Key",
+            )],
+        )
+        .await;
+    }
+    let shown = app.get(&format!("/api/tickets/{id}"), None).await;
+    let shown: Value = shown.json().await.unwrap();
+    assert!(shown.get("withdrawnAt").is_none(), "{shown}");
 }

@@ -12,6 +12,7 @@ mod flash;
 mod format;
 mod layout;
 mod pages;
+mod price_text;
 mod redirects;
 mod site;
 mod visit;

@@ -2,7 +2,6 @@
 //! door ([`code`]); giving one to another user, selling one on ([`writes`]), and the transfers
 //! given and received.
 
-pub mod cap;
 pub mod code;
 pub mod queries;
 pub mod writes;
@@ -10,7 +9,7 @@ pub mod writes;
 use api_types::{
     Acquired, Currency, HoldingJson, Nullable, TicketJson, Timestamp, TransferJson, TransferRequest,
 };
-use entities::{Email, Money, holding};
+use entities::{Email, Money, ResalePriceCap, holding};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -29,7 +28,6 @@ use crate::{
     tags::Tag,
 };
 
-pub use cap::ResalePriceCap;
 pub use code::{TicketCode, TicketCodes};
 
 /// How many transfers the history shows at most.

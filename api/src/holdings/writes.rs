@@ -4,7 +4,7 @@
 //! `Idempotency-Key`) in one transaction.
 
 use api_types::{Currency, TicketJson, Timestamp, TransferJson};
-use entities::{Email, Money, checkin, event, holding, ticket, transfer, user};
+use entities::{Email, Money, ResalePriceCap, checkin, event, holding, ticket, transfer, user};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait},
@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, invalid},
-    holdings::ResalePriceCap,
     request_keys::{Attempt, RequestKey, write_once},
 };
 

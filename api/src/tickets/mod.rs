@@ -3,7 +3,7 @@
 pub mod queries;
 pub mod writes;
 
-use entities::{Money, TicketTitle, ticket};
+use entities::{Money, ResalePriceCap, TicketTitle, ticket};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -19,7 +19,6 @@ use database::Reads;
 use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can, invalid},
-    holdings::ResalePriceCap,
     idempotency::Key,
     input::{DecimalText, Input, Limit, Offset, Page, Text, both, rules},
     request_keys::{Attempt, RequestKey},
@@ -361,7 +360,8 @@ impl TicketsApi {
         Json<TicketJson>,
         Fails<
             {
-                can::NOT_AUTHORIZED
+                can::BAD_REQUEST
+                    | can::NOT_AUTHORIZED
                     | can::NOT_FOUND
                     | can::CONFLICT
                     | can::UNPROCESSABLE

@@ -1656,6 +1656,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["TicketJson"];
                 };
             };
+            /** @description Validation failed (one entry per failed rule, with `field`), a business rule refused the request, or the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
             /** @description Not signed in, or not the owner */
             401: {
                 headers: {

@@ -84,7 +84,7 @@ impl AppFlags<'_> {
             http_addr: http.http_addr,
             jwt_key: keys.jwt,
             ticket_code_key: keys.ticket_code,
-            resale_price_cap: api::ResalePriceCap::percent(orders.resale_price_cap_percent)
+            resale_price_cap: entities::ResalePriceCap::percent(orders.resale_price_cap_percent)
                 .unwrap_or_default(),
             jwt_ttl_seconds: http.jwt_ttl_seconds,
             cookie_secure: session.cookie_secure,

@@ -18,7 +18,8 @@ use crate::{
     flash,
     format::money,
     layout::FormErrors,
-    pages::{Form, error_for, tickets::price_problem},
+    pages::{Form, error_for},
+    price_text::price_problem,
     redirects::redirect,
     site::Web,
 };
@@ -31,7 +32,7 @@ pub(super) fn cap_sentence(id: Uuid, cap: Option<i64>, currency: &Currency) -> M
             @match cap {
                 Some(cents) => {
                     "You may ask at most " strong { (money(cents, currency)) }
-                    " (resale price cap: a ticket bought here sells on for no more than the cap)."
+                    ": a ticket bought here sells on for no more than its resale price cap."
                 }
                 None => "No price cap: this ticket was never sold here.",
             }

@@ -11,7 +11,7 @@ use poem::{
     web::{Data, Query},
 };
 
-use super::form::price_problem;
+use crate::price_text::price_problem;
 use crate::{
     format::money,
     layout::{FormErrors, page, pager},

@@ -17,6 +17,7 @@ use crate::{
     layout::{FormErrors, csrf_field, page},
     pages::Form,
     pages::error_for,
+    price_text::price_problem,
     redirects::redirect,
     site::Web,
     visit::Visit,
@@ -69,23 +70,6 @@ pub async fn new_page(req: &Request, web: Data<&Arc<Web>>) -> Response {
 
 fn field<'a>(form: &'a Form, name: &str) -> &'a str {
     form.0.get(name).map(String::as_str).unwrap_or_default()
-}
-
-/// What is wrong with a price as typed, in words that say how to write it, before the API's
-/// rules (greater than 0, two decimals, at most 1,000,000) are asked.
-pub(super) fn price_problem(text: &str) -> Option<&'static str> {
-    let text = text.trim();
-    if text.is_empty() {
-        Some("Enter a price, like 19.99")
-    } else if text.chars().any(|c| "$€£¥".contains(c)) {
-        Some("Enter the price without a currency sign, like 20")
-    } else if text.contains(',') {
-        Some("Enter the price without thousands separators, like 1000")
-    } else if text.parse::<f64>().is_err() || text.contains(['e', 'E']) {
-        Some("Enter a number like 19.99")
-    } else {
-        None
-    }
 }
 
 /// The errors of a ticket form: the price's own first, then the API's.
@@ -172,28 +156,4 @@ pub async fn edit(
         .keep("title", title)
         .keep("price", price)
         .redirect(&back, &[])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::price_problem;
-
-    #[test]
-    fn a_price_typed_wrong_says_how_to_write_it() {
-        assert_eq!(price_problem("19.99"), None);
-        assert_eq!(
-            price_problem("0"),
-            None,
-            "the API says it must be greater than 0"
-        );
-        assert!(price_problem("abc").unwrap().contains("like 19.99"));
-        assert!(price_problem("$20").unwrap().contains("currency sign"));
-        assert!(price_problem("€20").unwrap().contains("currency sign"));
-        assert!(
-            price_problem("1,000")
-                .unwrap()
-                .contains("thousands separators")
-        );
-        assert!(price_problem("  ").unwrap().contains("Enter a price"));
-    }
 }

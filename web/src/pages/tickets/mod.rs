@@ -12,9 +12,3 @@ mod ticket;
 pub use for_sale::{FOR_SALE, home};
 pub use form::{create, edit, new_page};
 pub use ticket::{purchase, show, withdraw};
-
-/// What is wrong with a price as typed, in the words of the ticket form (for the other forms
-/// that ask a price: selling a held ticket on).
-pub fn price_problem(text: &str) -> Option<&'static str> {
-    form::price_problem(text)
-}

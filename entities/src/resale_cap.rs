@@ -2,7 +2,7 @@
 //! (`RESALE_PRICE_CAP_PERCENT`, 100 by default) of the price of its last sale here. A ticket never
 //! sold here (listed by someone who bought it elsewhere) is not capped.
 
-use entities::Money;
+use crate::domain::Money;
 
 /// The cap, as a whole percentage of the last sale's price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
