@@ -94,6 +94,9 @@ pub enum CheckinResult {
     AlreadyUsed,
     /// A code the ticket had before it changed hands: no longer valid.
     Void,
+    /// The holder has it listed for sale: it is not checked in while a buyer could still buy it
+    /// (the holder takes it off sale first).
+    Listed,
     /// Not a code of ours.
     Unknown,
 }

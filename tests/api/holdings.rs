@@ -214,3 +214,80 @@ async fn forged_and_foreign_codes_are_unknown_and_only_door_staff_may_scan() {
     let response = app.get("/api/holdings", None).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_scan_retried_with_its_key_is_admitted_again_and_without_it_already_used() {
+    let app = spawn_app().await;
+    let (deal, _) = bought(&app).await;
+    let code = buyers_code(&app, &deal).await;
+    let door = door_staff(&app).await;
+    let scan_with_key = |key: &'static str| {
+        let (app, door, code) = (&app, &door, code.clone());
+        async move {
+            let response = app
+                .send_with_key(
+                    reqwest::Method::POST,
+                    "/api/checkins",
+                    &door.token,
+                    Some(&json!({ "code": code })),
+                    key,
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let first = scan_with_key("scan-1").await;
+    assert_eq!(first["result"], "admitted", "{first}");
+    // The door's reply was lost and it scans again with the same key: the same answer.
+    let again = scan_with_key("scan-1").await;
+    assert_eq!(again, first);
+    // A new scan (another key, or none) is told the ticket was used, and when.
+    let other = scan_with_key("scan-2").await;
+    assert_eq!(other["result"], "alreadyUsed", "{other}");
+    assert_eq!(other["checkedInAt"], first["checkedInAt"]);
+    let (_, bare) = scan(&app, &door, &code).await;
+    assert_eq!(bare["result"], "alreadyUsed", "{bare}");
+    let admissions = event::Entity::find()
+        .filter(event::Column::AggregateId.eq(uuid(&deal.ticket_id())))
+        .filter(event::Column::Kind.eq(event::kind::CHECKIN_ADMITTED))
+        .all(&app.db.connection)
+        .await
+        .unwrap();
+    assert_eq!(admissions.len(), 1);
+}
+
+#[tokio::test]
+async fn a_ticket_listed_for_sale_is_not_checked_in_until_taken_off_sale() {
+    let app = spawn_app().await;
+    let seller = app.new_user().await;
+    let ticket = app.create_ticket(&seller, "Listed night", json!(30)).await;
+    let id = ticket["id"].as_str().unwrap();
+    let listed = holding_of(&app, &seller, id).await.unwrap();
+    let code = listed["code"].as_str().unwrap().to_owned();
+    let door = door_staff(&app).await;
+    // Its holder offers it for sale: a buyer could still buy it, so it is not used up at the door.
+    let (_, answer) = scan(&app, &door, &code).await;
+    assert_eq!(answer["result"], "listed", "{answer}");
+    assert_eq!(answer["checkedInAt"], Value::Null, "{answer}");
+    // Taken off sale, it is admitted; and then it cannot be sold on.
+    let response = app
+        .delete(&format!("/api/tickets/{id}"), Some(&seller.token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, answer) = scan(&app, &door, &code).await;
+    assert_eq!(answer["result"], "admitted", "{answer}");
+    let response = app
+        .post(
+            &format!("/api/holdings/{id}/sell"),
+            Some(&seller.token),
+            &json!({ "price": 30 }),
+        )
+        .await;
+    assert_error(
+        response,
+        StatusCode::CONFLICT,
+        api::holdings::writes::CHECKED_IN,
+    )
+    .await;
+}

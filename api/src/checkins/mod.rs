@@ -7,13 +7,15 @@ pub mod writes;
 use api_types::{CheckinJson, CheckinRequest};
 use entities::user_role::{self, Role};
 use poem::web::Data;
-use poem_openapi::{OpenApi, payload::Json};
+use poem_openapi::{OpenApi, param::Header, payload::Json};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::{
     auth::SignedIn,
     error::{ApiError, Fails, can},
     holdings::TicketCodes,
+    idempotency::Key,
+    request_keys::RequestKey,
     tags::Tag,
 };
 
@@ -29,17 +31,30 @@ impl CheckinsApi {
     /// For door staff (the `door` role, granted by an operator). Answers 200 with the `result`:
     /// `admitted` the first time a current code is scanned (and when), `alreadyUsed` after that
     /// (with when), `void` for a code the ticket had before it changed hands, `unknown` for
-    /// anything else. Two doors scanning one code at once admit it once.
+    /// anything else, `listed` for a ticket its holder has listed for sale (they take it off sale
+    /// first). Two doors scanning one code at once admit it once. With an `Idempotency-Key`, a
+    /// scan retried after its answer was lost is answered `admitted` again (not `alreadyUsed`).
     #[oai(path = "/api/checkins", method = "post", operation_id = "checkIn")]
     async fn check_in(
         &self,
         auth: SignedIn,
         db: Data<&DatabaseConnection>,
         codes: Data<&TicketCodes>,
+        /// Makes a retry safe (see the operation).
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<Key>>,
         body: Json<CheckinRequest>,
     ) -> Result<
         Json<CheckinJson>,
-        Fails<{ can::JSON_BODY | can::NOT_AUTHORIZED | can::FORBIDDEN | can::DATABASE }>,
+        Fails<
+            {
+                can::JSON_BODY
+                    | can::NOT_AUTHORIZED
+                    | can::FORBIDDEN
+                    | can::UNPROCESSABLE
+                    | can::DATABASE
+            },
+        >,
     > {
         let door = auth.claims().id;
         let role = user_role::Entity::find_by_id((door, Role::Door))
@@ -49,8 +64,11 @@ impl CheckinsApi {
         if role.is_none() {
             return Err(ApiError::Forbidden(DOOR_ONLY.to_owned()).into());
         }
+        let key = idempotency_key
+            .0
+            .map(|key| RequestKey::new(door, key, "checkin", &[body.0.code.trim()]));
         let scan = match codes.read(&body.0.code) {
-            Some(code) => writes::check_in(&db, code, door).await?,
+            Some(code) => writes::check_in(&db, code, door, key.as_ref()).await?,
             None => writes::unknown(),
         };
         Ok(Json(scan))

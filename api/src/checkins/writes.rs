@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, holdings::TicketCode};
+use crate::{error::ApiError, holdings::TicketCode, request_keys::RequestKey};
 
 /// The answer to a code that names nothing of ours.
 pub fn unknown() -> CheckinJson {
@@ -24,12 +24,20 @@ pub fn unknown() -> CheckinJson {
     }
 }
 
-/// Checks `code` in, scanned by `door`.
+/// Checks `code` in, scanned by `door`. With `key`, an admission is kept with it in its
+/// transaction: a retry of the scan (its answer lost on the way) is admitted again, not told the
+/// ticket was already used.
 pub async fn check_in(
     db: &DatabaseConnection,
     code: TicketCode,
     door: Uuid,
+    key: Option<&RequestKey>,
 ) -> Result<CheckinJson, ApiError> {
+    if let Some(key) = key
+        && let Some(answer) = key.answered(db).await?
+    {
+        return Ok(answer);
+    }
     let (Some(holding), Some(ticket)) = (
         holding::Entity::find_by_id(code.ticket_id).one(db).await?,
         ticket::Entity::find_by_id(code.ticket_id).one(db).await?,
@@ -55,9 +63,13 @@ pub async fn check_in(
         door_user_id: door,
         checked_in_at: entities::now(),
     };
+    if holding.listing_id.is_some() {
+        return Ok(answer(CheckinResult::Listed, None));
+    }
+    let admitted = answer(CheckinResult::Admitted, Some(Timestamp(row.checked_in_at)));
     let txn = db.begin().await?;
-    // The holding's row first (a write that changes nothing): a change of hands that commits
-    // first leaves no row at this generation (the code is void now), and one that comes later
+    // The holding's row first (a write that changes nothing): a change of hands or a listing
+    // that commits first leaves no unlisted row at this generation, and one that comes later
     // sees this check-in and is refused.
     let still_current = holding::Entity::update_many()
         .col_expr(
@@ -66,11 +78,25 @@ pub async fn check_in(
         )
         .filter(holding::Column::TicketId.eq(code.ticket_id))
         .filter(holding::Column::Generation.eq(code.generation))
+        .filter(holding::Column::ListingId.is_null())
         .exec(&txn)
         .await?;
     if still_current.rows_affected == 0 {
         txn.rollback().await?;
-        return Ok(answer(CheckinResult::Void, None));
+        let now = holding::Entity::find_by_id(code.ticket_id).one(db).await?;
+        let result = match now {
+            Some(h) if h.generation == code.generation => CheckinResult::Listed,
+            _ => CheckinResult::Void,
+        };
+        return Ok(answer(result, None));
+    }
+    if let Some(key) = key
+        && !key.keep(&txn, &admitted).await?
+    {
+        txn.rollback().await?;
+        return key.answered(db).await?.ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("an idempotency key vanished after a clash"))
+        });
     }
     match checkin::Entity::insert(checkin::ActiveModel::from(row.clone()))
         .exec_without_returning(&txn)
@@ -79,10 +105,7 @@ pub async fn check_in(
         Ok(_) => {
             event::record(&txn, event::kind::CHECKIN_ADMITTED, &row).await?;
             txn.commit().await?;
-            Ok(answer(
-                CheckinResult::Admitted,
-                Some(Timestamp(row.checked_in_at)),
-            ))
+            Ok(admitted)
         }
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             txn.rollback().await?;

@@ -383,7 +383,9 @@ export interface paths {
          * @description For door staff (the `door` role, granted by an operator). Answers 200 with the `result`:
          *     `admitted` the first time a current code is scanned (and when), `alreadyUsed` after that
          *     (with when), `void` for a code the ticket had before it changed hands, `unknown` for
-         *     anything else. Two doors scanning one code at once admit it once.
+         *     anything else, `listed` for a ticket its holder has listed for sale (they take it off sale
+         *     first). Two doors scanning one code at once admit it once. With an `Idempotency-Key`, a
+         *     scan retried after its answer was lost is answered `admitted` again (not `alreadyUsed`).
          */
         post: operations["checkIn"];
         delete?: never;
@@ -521,7 +523,7 @@ export interface components {
          * @description What the door learns of a code.
          * @enum {string}
          */
-        CheckinResult: "admitted" | "alreadyUsed" | "void" | "unknown";
+        CheckinResult: "admitted" | "alreadyUsed" | "void" | "listed" | "unknown";
         /**
          * Credentials
          * @description Email and password, for signin and token.
@@ -2630,7 +2632,10 @@ export interface operations {
     checkIn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (see the operation). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2686,6 +2691,15 @@ export interface operations {
             };
             /** @description The body is not `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Errors"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used before with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -22,6 +22,7 @@ fn word(result: CheckinResult) -> &'static str {
         CheckinResult::Admitted => "admitted",
         CheckinResult::AlreadyUsed => "alreadyUsed",
         CheckinResult::Void => "void",
+        CheckinResult::Listed => "listed",
         CheckinResult::Unknown => "unknown",
     }
 }
@@ -36,6 +37,7 @@ fn verdict(checkin: &CheckinJson) -> Markup {
                 CheckinResult::Admitted => "Admitted",
                 CheckinResult::AlreadyUsed => "Already used",
                 CheckinResult::Void => "Void: this code was replaced when the ticket changed hands",
+                CheckinResult::Listed => "Not admitted: this ticket is listed for sale; its holder takes it off sale first",
                 CheckinResult::Unknown => "Unknown code",
             }
         }
