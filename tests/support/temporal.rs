@@ -96,7 +96,22 @@ pub struct OwnServer {
 }
 
 impl OwnServer {
+    /// Starts a server of the test's own, on free ports; tried again on other ports when it does
+    /// not stay up (a port taken between choosing it and binding it brings the server down a
+    /// moment after it first answers).
     pub fn start() -> Self {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Self::start_once() {
+                Ok(server) => return server,
+                Err(log) => last = log,
+            }
+        }
+        panic!("the Temporal server would not stay up: {last}");
+    }
+
+    /// One try of [`OwnServer::start`]: the server, or its log.
+    fn start_once() -> Result<Self, String> {
         let dir =
             std::env::temp_dir().join(format!("ticketing-temporal-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -104,15 +119,22 @@ impl OwnServer {
             db_file: Some(dir.join("temporal.db")),
             ..test_server()
         };
+        let log = dir.join("temporal.log");
         let launch = Launch::new("the Temporal server", &server.cli)
             .args(server.args())
+            .output(Output::NewLog(log.clone()))
             .ready_at(server.address(), Duration::from_secs(60));
         let process = ChildProcess::start(launch).unwrap_or_else(|e| panic!("{e:#}"));
-        OwnServer {
+        std::thread::sleep(Duration::from_millis(1500));
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        if said.contains("panic:") || std::net::TcpStream::connect(server.address()).is_err() {
+            return Err(said); // and `process` is killed
+        }
+        Ok(OwnServer {
             server,
             process,
             _dir: dir,
-        }
+        })
     }
 
     pub fn address(&self) -> String {

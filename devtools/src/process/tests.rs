@@ -21,9 +21,9 @@ fn server(script: &str, listener: &std::net::TcpListener) -> Launch {
 #[test]
 fn a_process_that_exits_before_it_is_ready_shows_its_log() {
     let log = log_file("exits");
-    let unbound = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = unbound.local_addr().unwrap().to_string();
-    drop(unbound);
+    // Port 1: below the range the system hands out for port 0, so no test running beside this
+    // one can be listening there (a port bound and let go could be taken by one meanwhile).
+    let address = "127.0.0.1:1".to_owned();
     let launch = shell("echo out; echo err >&2; exit 3")
         .output(Output::NewLog(log.clone()))
         .ready_at(address, Duration::from_secs(5));
@@ -41,9 +41,9 @@ fn a_process_that_exits_before_it_is_ready_shows_its_log() {
 
 #[test]
 fn a_process_that_does_not_answer_in_time_is_killed() {
-    let unbound = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = unbound.local_addr().unwrap().to_string();
-    drop(unbound);
+    // Port 1: below the range the system hands out for port 0, so no test running beside this
+    // one can be listening there (a port bound and let go could be taken by one meanwhile).
+    let address = "127.0.0.1:1".to_owned();
     let launch = Launch::new("the sleeper", "sleep")
         .args(["30"])
         .ready_at(address.clone(), Duration::ZERO);
