@@ -526,6 +526,30 @@ async fn the_pages_follow_changes_live() {
                 .await;
         }
         watcher.shot("freed-and-new").await;
+        // A listing its seller takes off sale leaves the list too.
+        let soon = api.ticket(&seller.token, "Soon withdrawn", json!(9)).await;
+        let soon_id = soon["id"].as_str().unwrap().to_owned();
+        expect_on_sale(&watcher, &soon_id, "Soon withdrawn", "9").await;
+        let withdrawn = app
+            .delete(&format!("/api/tickets/{soon_id}"), Some(&seller.token))
+            .await;
+        assert_eq!(withdrawn.status(), 200);
+        let soon_item = format!(r#"ul#tickets li[data-ticket-id="{soon_id}"]"#);
+        watcher
+            .eventually(
+                "the withdrawn ticket leaves the listing",
+                Duration::from_secs(15),
+                async |b| match b.try_find(&soon_item).await {
+                    Ok(_) => Err("it is still listed".into()),
+                    Err(_) => Ok(()),
+                },
+            )
+            .await;
+        if !same_document(&watcher).await {
+            watcher
+                .fail::<()>("the listing reloaded itself to drop the withdrawn ticket".into())
+                .await;
+        }
         watcher.close().await;
 
         // A buyer's order page turns to paid when the order is paid from elsewhere.
