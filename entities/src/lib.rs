@@ -4,6 +4,7 @@
 //! so code that holds one never checks it again.
 
 pub mod checkin;
+pub mod commission;
 pub mod domain;
 pub mod event;
 pub mod holding;
