@@ -6,10 +6,7 @@
 //! scan, leave one holder and never both admitted and given. On SQLite, and on PostgreSQL with
 //! `TEST_DATABASE_URL`.
 
-use entities::{
-    event, ticket, transfer,
-    user_role::{self, Role},
-};
+use entities::{event, ticket, transfer};
 use reqwest::{Method, Response, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -54,21 +51,6 @@ async fn code_of(app: &TestApp, user: &TestUser, ticket: &str) -> String {
         .as_str()
         .expect("a code")
         .to_owned()
-}
-
-/// A new user with the door role (as `ticketing users grant door` gives it).
-async fn door_staff(app: &TestApp) -> TestUser {
-    let door = app.new_user().await;
-    let role = user_role::Model {
-        user_id: uuid(&door.id),
-        role: Role::Door,
-        created_at: entities::now(),
-    };
-    user_role::Entity::insert(user_role::ActiveModel::from(role))
-        .exec_without_returning(&app.db.connection)
-        .await
-        .unwrap();
-    door
 }
 
 /// `POST /api/checkins {code}` as `door`: the status and body.
@@ -259,7 +241,7 @@ async fn a_ticket_given_to_a_friend_is_theirs_with_a_new_code_and_the_givers_cod
     );
 
     // The door turns the giver's code away and lets the friend in.
-    let door = door_staff(&app).await;
+    let door = app.door_staff().await;
     assert_eq!(door_says(&app, &door, &givers_code).await, "void");
     assert_eq!(door_says(&app, &door, &friends_code).await, "admitted");
 
@@ -315,7 +297,7 @@ async fn a_ticket_listed_reserved_or_checked_in_cannot_be_given_nor_to_nobody_or
 
     // Checked in at the door.
     let used = bought(&app).await;
-    let door = door_staff(&app).await;
+    let door = app.door_staff().await;
     let code = code_of(&app, &used.buyer, &used.ticket_id()).await;
     assert_eq!(door_says(&app, &door, &code).await, "admitted");
     let response = transfer(&app, &used.buyer, &used.ticket_id(), &friend.email).await;
@@ -457,7 +439,7 @@ async fn a_ticket_sells_on_at_most_its_cap_and_its_next_buyer_holds_it() {
     assert!(!for_sale(&app).await.contains(&listing_id), "sold");
     assert_eq!(listing_state(&app, reseller, &listing_id).await, "sold");
 
-    let door = door_staff(&app).await;
+    let door = app.door_staff().await;
     assert_eq!(door_says(&app, &door, &resellers_code).await, "void");
     assert_eq!(door_says(&app, &door, &thirds_code).await, "admitted");
 
@@ -768,7 +750,7 @@ async fn ten_transfers_of_one_ticket_at_once_give_it_to_one_user() {
 #[tokio::test]
 async fn a_transfer_racing_a_door_scan_is_never_both_admitted_and_given() {
     let app = spawn_app().await;
-    let door = door_staff(&app).await;
+    let door = app.door_staff().await;
     let friend = app.new_user().await;
     let mut outcomes = Vec::new();
     for round in 0..10 {

@@ -3,10 +3,7 @@
 //! scan it at once; forged and void codes admit no one. On SQLite, and on PostgreSQL with
 //! `TEST_DATABASE_URL`.
 
-use entities::{
-    event,
-    user_role::{self, Role},
-};
+use entities::event;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -33,21 +30,6 @@ async fn buyers_code(app: &TestApp, deal: &support::Deal) -> String {
         .await
         .expect("the buyer holds the ticket");
     held["code"].as_str().expect("a code").to_owned()
-}
-
-/// A new user with the door role (as `ticketing users grant door` gives it).
-async fn door_staff(app: &TestApp) -> TestUser {
-    let door = app.new_user().await;
-    let role = user_role::Model {
-        user_id: uuid(&door.id),
-        role: Role::Door,
-        created_at: entities::now(),
-    };
-    user_role::Entity::insert(user_role::ActiveModel::from(role))
-        .exec_without_returning(&app.db.connection)
-        .await
-        .unwrap();
-    door
 }
 
 /// `POST /api/checkins {code}` as `door`: the status and body.
@@ -95,7 +77,7 @@ async fn the_buyer_holds_what_they_paid_for_and_the_sellers_code_is_void() {
         "the seller holds it no more"
     );
 
-    let door = door_staff(&app).await;
+    let door = app.door_staff().await;
     let (status, answer) = scan(&app, &door, &seller_code).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(answer["result"], "void", "{answer}");
@@ -139,7 +121,7 @@ async fn twenty_doors_scanning_one_code_at_once_admit_it_once() {
     let app = spawn_app().await;
     let (deal, _) = bought(&app).await;
     let code = buyers_code(&app, &deal).await;
-    let door = door_staff(&app).await;
+    let door = app.door_staff().await;
     let scans = (0..20).map(|_| scan(&app, &door, &code));
     let answers = futures::future::join_all(scans).await;
     let results: Vec<&str> = answers
@@ -177,7 +159,7 @@ async fn forged_and_foreign_codes_are_unknown_and_only_door_staff_may_scan() {
     let app = spawn_app().await;
     let (deal, _) = bought(&app).await;
     let code = buyers_code(&app, &deal).await;
-    let door = door_staff(&app).await;
+    let door = app.door_staff().await;
     // Another generation with this MAC, a changed MAC digit, junk.
     let (head, mac) = code.rsplit_once('-').unwrap();
     let forged_generation = format!("{}-9-{mac}", &head[..32]);
@@ -220,7 +202,7 @@ async fn a_scan_retried_with_its_key_is_admitted_again_and_without_it_already_us
     let app = spawn_app().await;
     let (deal, _) = bought(&app).await;
     let code = buyers_code(&app, &deal).await;
-    let door = door_staff(&app).await;
+    let door = app.door_staff().await;
     let scan_with_key = |key: &'static str| {
         let (app, door, code) = (&app, &door, code.clone());
         async move {
@@ -265,7 +247,7 @@ async fn a_ticket_listed_for_sale_is_not_checked_in_until_taken_off_sale() {
     let id = ticket["id"].as_str().unwrap();
     let listed = holding_of(&app, &seller, id).await.unwrap();
     let code = listed["code"].as_str().unwrap().to_owned();
-    let door = door_staff(&app).await;
+    let door = app.door_staff().await;
     // Its holder offers it for sale: a buyer could still buy it, so it is not used up at the door.
     let (_, answer) = scan(&app, &door, &code).await;
     assert_eq!(answer["result"], "listed", "{answer}");

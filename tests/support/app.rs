@@ -294,6 +294,23 @@ impl TestApp {
         self.api().new_user().await
     }
 
+    /// A new user with the door role (as `ticketing users grant door` gives it).
+    pub async fn door_staff(&self) -> TestUser {
+        use entities::user_role::{self, Role};
+        use sea_orm::EntityTrait;
+        let door = self.new_user().await;
+        let role = user_role::Model {
+            user_id: uuid(&door.id),
+            role: Role::Door,
+            created_at: entities::now(),
+        };
+        user_role::Entity::insert(user_role::ActiveModel::from(role))
+            .exec_without_returning(&self.db.connection)
+            .await
+            .expect("the door role is granted");
+        door
+    }
+
     /// Creates a ticket as `user` and returns its JSON.
     pub async fn create_ticket(&self, user: &TestUser, title: &str, price: Value) -> Value {
         self.api().ticket(&user.token, title, price).await

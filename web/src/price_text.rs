@@ -18,9 +18,28 @@ pub fn price_problem(text: &str) -> Option<&'static str> {
     }
 }
 
+/// A form's errors with the price's own first: how to write it (when it is not written as a
+/// price), in place of the API's words on the price; the API's other errors after.
+pub fn price_errors(
+    price: &str,
+    api: Vec<(Option<String>, String)>,
+) -> Vec<(Option<String>, String)> {
+    match price_problem(price) {
+        Some(message) => api
+            .into_iter()
+            .filter(|(field, _)| field.as_deref() != Some("price"))
+            .chain(std::iter::once((
+                Some("price".to_owned()),
+                message.to_owned(),
+            )))
+            .collect(),
+        None => api,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::price_problem;
+    use super::{price_errors, price_problem};
 
     #[test]
     fn a_price_typed_wrong_says_how_to_write_it() {
@@ -39,5 +58,24 @@ mod tests {
                 .contains("thousands separators")
         );
         assert!(price_problem("  ").unwrap().contains("Enter a price"));
+    }
+
+    #[test]
+    fn a_price_typed_wrong_says_how_to_write_it_before_the_api() {
+        let cap = (
+            Some("price".to_owned()),
+            "Price must be at most 25.00 USD".to_owned(),
+        );
+        assert_eq!(price_errors("30", vec![cap.clone()]), vec![cap]);
+        let errors = price_errors(
+            "$30",
+            vec![
+                (Some("price".to_owned()), "Invalid".to_owned()),
+                (None, "Conflict".to_owned()),
+            ],
+        );
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0], (None, "Conflict".to_owned()));
+        assert!(errors[1].1.contains("currency sign"));
     }
 }

@@ -19,7 +19,7 @@ use crate::{
     format::money,
     layout::FormErrors,
     pages::{Form, error_for},
-    price_text::price_problem,
+    price_text::price_errors,
     redirects::redirect,
     site::Web,
 };
@@ -66,22 +66,6 @@ pub(super) fn form(h: &HoldingJson, csrf: &Markup, typed: &str, errors: &FormErr
     }
 }
 
-/// The errors of a sell form: how to write the price first (as the ticket form says it), then
-/// the API's.
-fn sell_errors(price: &str, api: Vec<(Option<String>, String)>) -> Vec<(Option<String>, String)> {
-    match price_problem(price) {
-        Some(message) => api
-            .into_iter()
-            .filter(|(field, _)| field.as_deref() != Some("price"))
-            .chain(std::iter::once((
-                Some("price".to_owned()),
-                message.to_owned(),
-            )))
-            .collect(),
-        None => api,
-    }
-}
-
 #[handler]
 pub async fn sell_on(
     req: &Request,
@@ -115,7 +99,7 @@ pub async fn sell_on(
         &id,
         "price",
         price,
-        sell_errors(price, super::refusal(&reply)),
+        price_errors(price, super::refusal(&reply)),
     )
 }
 
@@ -124,7 +108,7 @@ mod tests {
     use api_types::Currency;
     use uuid::Uuid;
 
-    use super::{cap_sentence, sell_errors};
+    use super::cap_sentence;
 
     #[test]
     fn the_cap_is_said_before_asking() {
@@ -140,24 +124,5 @@ mod tests {
         let free = cap_sentence(id, None, &usd).into_string();
         assert!(!free.contains("data-cap-cents"), "{free}");
         assert!(free.contains("No price cap: this ticket was never sold here."));
-    }
-
-    #[test]
-    fn a_price_typed_wrong_says_how_to_write_it_before_the_api() {
-        let cap = (
-            Some("price".to_owned()),
-            "Price must be at most 25.00 USD".to_owned(),
-        );
-        assert_eq!(sell_errors("30", vec![cap.clone()]), vec![cap]);
-        let errors = sell_errors(
-            "$30",
-            vec![
-                (Some("price".to_owned()), "Invalid".to_owned()),
-                (None, "Conflict".to_owned()),
-            ],
-        );
-        assert_eq!(errors.len(), 2);
-        assert_eq!(errors[0], (None, "Conflict".to_owned()));
-        assert!(errors[1].1.contains("currency sign"));
     }
 }

@@ -17,7 +17,7 @@ use crate::{
     layout::{FormErrors, csrf_field, page},
     pages::Form,
     pages::error_for,
-    price_text::price_problem,
+    price_text::price_errors,
     redirects::redirect,
     site::Web,
     visit::Visit,
@@ -72,21 +72,6 @@ fn field<'a>(form: &'a Form, name: &str) -> &'a str {
     form.0.get(name).map(String::as_str).unwrap_or_default()
 }
 
-/// The errors of a ticket form: the price's own first, then the API's.
-fn ticket_errors(price: &str, api: Vec<(Option<String>, String)>) -> Vec<(Option<String>, String)> {
-    match price_problem(price) {
-        Some(message) => api
-            .into_iter()
-            .filter(|(field, _)| field.as_deref() != Some("price"))
-            .chain(std::iter::once((
-                Some("price".to_owned()),
-                message.to_owned(),
-            )))
-            .collect(),
-        None => api,
-    }
-}
-
 #[handler]
 pub async fn create(req: &Request, web: Data<&Arc<Web>>, form: Form) -> Response {
     let visit = match crate::pages::signed_in_post(&web, req, &form.0).await {
@@ -113,7 +98,7 @@ pub async fn create(req: &Request, web: Data<&Arc<Web>>, form: Form) -> Response
     if !flash::goes_back(reply.status) {
         return error_for(&visit, reply.status);
     }
-    Flash::new(ticket_errors(price, reply.errors()))
+    Flash::new(price_errors(price, reply.errors()))
         .keep("title", title)
         .keep("price", price)
         .redirect("/tickets/new", &[])
@@ -152,7 +137,7 @@ pub async fn edit(
     if !flash::goes_back(reply.status) || reply.status == StatusCode::NOT_FOUND {
         return error_for(&visit, reply.status);
     }
-    Flash::new(ticket_errors(price, reply.errors()))
+    Flash::new(price_errors(price, reply.errors()))
         .keep("title", title)
         .keep("price", price)
         .redirect(&back, &[])
